@@ -1,0 +1,41 @@
+"""Error type names shared by activities (which raise them) and the workflow (which decides).
+
+The tree, by what the saga does with each:
+
+    retryable (Temporal retries with backoff; never raised as a type here)
+    ├── transport errors, timeouts          httpx errors left to propagate
+    └── PlatformUnavailable                 the platform answered 5xx / 429
+    non-retryable business refusals (ApplicationError(type=..., non_retryable=True))
+    ├── needs a person → `needs_attention`, escalate at once, wait for `resolve`
+    │   ├── ReconciliationMismatch          order / payment / account do not agree
+    │   └── CapacityRefused                 no compute for a `capability` change
+    ├── ends the saga
+    │   └── PaymentFailed                   the channel reported the payment failed
+    └── a bug or a broken contract
+        └── PlatformContractError           a 4xx we did not expect (bad request, unknown route)
+
+Input errors raised before anything starts are pydantic `ValidationError`s or `InvalidOrder`.
+"""
+
+from enum import StrEnum
+
+
+class ErrorType(StrEnum):
+    RECONCILIATION_MISMATCH = "ReconciliationMismatch"
+    CAPACITY_REFUSED = "CapacityRefused"
+    PAYMENT_FAILED = "PaymentFailed"
+    PLATFORM_UNAVAILABLE = "PlatformUnavailable"
+    PLATFORM_CONTRACT = "PlatformContractError"
+
+
+# Refusals that park the saga in `needs_attention` until an operator decides.
+NEEDS_ATTENTION_ERRORS = frozenset({ErrorType.RECONCILIATION_MISMATCH, ErrorType.CAPACITY_REFUSED})
+
+
+class InvalidOrder(ValueError):
+    """An order or message that cannot be accepted; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -1,0 +1,227 @@
+"""Inputs and results of every activity: the contract between the saga and the platform adapters.
+
+One input model per activity (`XxxInput`), one result model (`XxxResult`). Every mutating input
+carries `idempotency_key` (`{workflow_id}:{step}`), sent to the platform as `Idempotency-Key`, so a
+retried call is applied at most once.
+"""
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.models import PaymentMethod, PaymentStatus
+from domain.stages import Stage
+from domain.status import EscalationReason, Severity
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    order_id: str
+
+
+class MutatingStep(Step):
+    idempotency_key: str
+
+
+class CompensationResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    # False when there was nothing to undo (the forward step never took effect).
+    applied: bool
+    detail: str = ""
+
+
+# Payment channel -------------------------------------------------------------------------------
+class PaymentStatusInput(Step):
+    transaction_id: str
+    payment_method: PaymentMethod
+    amount: Decimal
+    currency: str
+
+
+class PaymentStatusResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    status: PaymentStatus
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+class RefundInput(MutatingStep):
+    transaction_id: str
+    payment_method: PaymentMethod
+    amount: Decimal
+    currency: str
+    reason: str
+
+
+# Orders and accounts ---------------------------------------------------------------------------
+class ReconcileInput(MutatingStep):
+    account_id: str
+    app_id: str
+    from_plan: str
+    transaction_id: str
+
+
+class ReconcileResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    account_plan: str
+
+
+# Billing ---------------------------------------------------------------------------------------
+class BillingInput(MutatingStep):
+    account_id: str
+    app_id: str
+    from_plan: str
+    to_plan: str
+    features: tuple[str, ...]
+
+
+class BillingResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    previous_plan: str
+    plan: str
+    quota_rules: str
+
+
+class RevertBillingInput(MutatingStep):
+    account_id: str
+
+
+# Resource scheduler ----------------------------------------------------------------------------
+class AllocationInput(MutatingStep):
+    app_id: str
+    regions: tuple[str, ...]
+    features: tuple[str, ...]
+
+
+class AllocationCheckInput(Step):
+    app_id: str
+
+
+class AllocationResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    allocation_id: str
+    ready_regions: tuple[str, ...]
+    pending_regions: tuple[str, ...]
+
+
+class ReleaseAllocationInput(MutatingStep):
+    app_id: str
+
+
+# Media profile and regional config -------------------------------------------------------------
+class MediaProfileInput(MutatingStep):
+    app_id: str
+    profile: str
+
+
+class MediaProfileResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    profile_id: str
+    resolution: str
+    max_bitrate_kbps: int
+
+
+class PublishConfigInput(MutatingStep):
+    app_id: str
+    plan: str
+    features: tuple[str, ...]
+    # Which config tiers the version touches: the config service propagates advanced config slower.
+    change_kinds: tuple[str, ...]
+    media_profile_id: str | None = None
+
+
+class PublishConfigResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    version: int
+    previous_version: int
+
+
+class PushConfigInput(MutatingStep):
+    app_id: str
+    version: int
+    region: str
+
+
+class PushConfigResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    region: str
+    state: Literal["pushed", "applied"]
+
+
+class PropagationCheckInput(Step):
+    app_id: str
+    version: int
+
+
+class PropagationCheckResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    applied: tuple[str, ...]
+    pending: tuple[str, ...]
+
+
+class RollbackConfigInput(MutatingStep):
+    app_id: str
+    version: int
+    previous_version: int
+
+
+# Entitlements and console ----------------------------------------------------------------------
+class EntitlementsInput(MutatingStep):
+    account_id: str
+    app_id: str
+    plan: str
+    features: tuple[str, ...]
+
+
+class EntitlementsResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    active: tuple[str, ...]
+
+
+class CacheInvalidationInput(MutatingStep):
+    account_id: str
+    app_id: str
+
+
+# Notifications ---------------------------------------------------------------------------------
+class NotifyInput(MutatingStep):
+    account_id: str
+    app_id: str
+    outcome: Literal["active", "failed", "cancelled", "expired"]
+    message: str
+
+
+class ClientRefreshInput(MutatingStep):
+    app_id: str
+    media_profile_id: str | None = None
+
+
+# Ticketing -------------------------------------------------------------------------------------
+class Diagnosis(BaseModel):
+    """What a person needs to act on an escalation, in the article's terms."""
+
+    model_config = ConfigDict(frozen=True)
+    stage: Stage
+    in_stage_seconds: float
+    attempts: int
+    last_error: str | None
+    lagging_regions: tuple[str, ...] = ()
+    likely_cause: str
+    summary: str
+
+
+class EscalateInput(MutatingStep):
+    reason: EscalationReason
+    severity: Severity
+    diagnosis: Diagnosis
+
+
+class EscalateResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    ticket_id: str
+
+
+class CloseTicketInput(MutatingStep):
+    ticket_id: str
+    resolution: str

@@ -1,0 +1,1 @@
+"""Process wiring shared by the worker, the CLIs and the tests: settings, logging, Temporal client."""
