@@ -69,7 +69,9 @@ class Catalog(BaseModel):
                 "to_plan", f"{to_plan!r} is a lower tier than {from_plan!r}: downgrades are refused"
             )
         if target.tier == source.tier and not features:
-            raise InvalidOrder("to_plan", f"{to_plan!r} is the current plan and no feature is added")
+            raise InvalidOrder(
+                "to_plan", f"{to_plan!r} is the current plan and no feature is added"
+            )
 
     def price(self, from_plan: str, to_plan: str, features: tuple[str, ...]) -> Decimal:
         self.check_upgrade(from_plan, to_plan, features)
@@ -77,7 +79,9 @@ class Catalog(BaseModel):
         addons = sum((self.addons[f].monthly_price for f in features), Decimal("0"))
         return (plans + addons).quantize(Decimal("0.01"))
 
-    def change_kinds(self, from_plan: str, to_plan: str, features: tuple[str, ...]) -> list[ChangeKind]:
+    def change_kinds(
+        self, from_plan: str, to_plan: str, features: tuple[str, ...]
+    ) -> list[ChangeKind]:
         """The kinds of change an upgrade makes, in the catalog's canonical order."""
         kinds = {self.addons[f].kind for f in features}
         if self.plans[to_plan].tier > self.plans[from_plan].tier:

@@ -56,21 +56,28 @@ class Policy(BaseModel):
     payment: dict[PaymentMethod, PaymentMethodPolicy] = Field(
         default_factory=lambda: {
             PaymentMethod.ALIPAY: PaymentMethodPolicy(
-                confirmation=_minutes(0, 5), deadline=timedelta(minutes=30),
-                poll_first=timedelta(seconds=20), poll_max=timedelta(minutes=10),
+                confirmation=_minutes(0, 5),
+                deadline=timedelta(minutes=30),
+                poll_first=timedelta(seconds=20),
+                poll_max=timedelta(minutes=10),
             ),
             PaymentMethod.WECHAT_PAY: PaymentMethodPolicy(
-                confirmation=_minutes(0, 5), deadline=timedelta(minutes=30),
-                poll_first=timedelta(seconds=20), poll_max=timedelta(minutes=10),
+                confirmation=_minutes(0, 5),
+                deadline=timedelta(minutes=30),
+                poll_first=timedelta(seconds=20),
+                poll_max=timedelta(minutes=10),
             ),
             PaymentMethod.BANK_CARD: PaymentMethodPolicy(
-                confirmation=_minutes(0, 30), deadline=timedelta(hours=2),
-                poll_first=timedelta(minutes=1), poll_max=timedelta(minutes=20),
+                confirmation=_minutes(0, 30),
+                deadline=timedelta(hours=2),
+                poll_first=timedelta(minutes=1),
+                poll_max=timedelta(minutes=20),
             ),
             PaymentMethod.CORPORATE_TRANSFER: PaymentMethodPolicy(
                 confirmation=Window(earliest=timedelta(days=1), latest=timedelta(days=3)),
                 deadline_business_days=3,
-                poll_first=timedelta(minutes=10), poll_max=timedelta(hours=1),
+                poll_first=timedelta(minutes=10),
+                poll_max=timedelta(hours=1),
             ),
         }
     )

@@ -1,0 +1,196 @@
+"""The client side of the saga: start an upgrade, read its status, send it messages, list runs.
+
+One implementation for every caller (the `starter.py` CLI, the stack's demo batch, the tests, and
+the HTTP ingress later), so that idempotent starts and the mapping of Temporal errors to "invalid
+input" / "not found" are decided once.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.models import (
+    CancelRequest,
+    MessageAck,
+    PaymentNotice,
+    Resolution,
+    UpgradeOrder,
+    workflow_id_for,
+)
+from domain.stages import Stage
+from domain.status import UpgradeStatus
+from domain.upgrade_input import build_upgrade_input
+from workflows import search_attributes as sa
+from workflows.upgrade import INVALID_MESSAGE, WORKFLOW_NAME, UpgradeActivation
+
+
+class UpgradeNotFound(LookupError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no upgrade for order {order_id!r}")
+        self.order_id = order_id
+
+
+class MessageRejected(ValueError):
+    """The run refused a message (validator); nothing was recorded. `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StartResult:
+    workflow_id: str
+    run_id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class UpgradeListing:
+    workflow_id: str
+    run_id: str
+    status: str
+    stage: str | None
+    escalated: bool | None
+    target_plan: str | None
+    payment_method: str | None
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+def _start_attributes(order: UpgradeOrder) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.UPGRADE_STAGE, Stage.AWAITING_PAYMENT.value),
+            SearchAttributePair(sa.PAYMENT_METHOD, order.payment_method.value),
+            SearchAttributePair(sa.TARGET_PLAN, order.to_plan),
+            SearchAttributePair(sa.ESCALATED, False),
+        ]
+    )
+
+
+async def start_upgrade(
+    client: Client,
+    order: UpgradeOrder,
+    *,
+    task_queue: str,
+    time_scale: float = 1.0,
+    now: datetime | None = None,
+) -> StartResult:
+    """Start the order's run, or report the one it already has (running or closed): never two."""
+    upgrade_input = build_upgrade_input(order, now or datetime.now(UTC), time_scale)
+    try:
+        handle = await client.start_workflow(
+            UpgradeActivation.run,
+            upgrade_input,
+            id=order.workflow_id,
+            task_queue=task_queue,
+            # A running run is returned as is; a closed one is never replaced by a second run.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=_start_attributes(order),
+            static_summary=order.summary,
+            static_details=(
+                f"order `{order.order_id}`, {order.amount} {order.currency}, "
+                f"changes: {', '.join(order.change_kinds)}, time scale {time_scale:g}"
+            ),
+        )
+    except WorkflowAlreadyStartedError as already:
+        run_id = already.run_id or ""
+        return StartResult(workflow_id=order.workflow_id, run_id=run_id, created=False)
+    # The server says whether this call started the run or found it running (USE_EXISTING).
+    response = getattr(handle, "_start_workflow_response", None)
+    created = bool(getattr(response, "started", True))
+    return StartResult(
+        workflow_id=order.workflow_id, run_id=handle.result_run_id or "", created=created
+    )
+
+
+def _handle(client: Client, order_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(workflow_id_for(order_id))
+
+
+def _not_found(err: RPCError) -> bool:
+    return err.status == RPCStatusCode.NOT_FOUND
+
+
+async def upgrade_status(client: Client, order_id: str) -> UpgradeStatus:
+    """Live status from the run itself (a query), never from a cache or the visibility store."""
+    try:
+        return await _handle(client, order_id).query(
+            UpgradeActivation.status, result_type=UpgradeStatus
+        )
+    except RPCError as err:
+        if _not_found(err):
+            raise UpgradeNotFound(order_id) from err
+        raise
+
+
+async def _update(client: Client, order_id: str, update: Any, arg: Any) -> MessageAck:
+    try:
+        return await _handle(client, order_id).execute_update(update, arg, result_type=MessageAck)
+    except WorkflowUpdateFailedError as failed:
+        cause = failed.cause
+        if isinstance(cause, ApplicationError) and cause.type == INVALID_MESSAGE:
+            field = str(cause.details[0]) if cause.details else "message"
+            raise MessageRejected(field, cause.message) from failed
+        raise
+    except RPCError as err:
+        if _not_found(err):
+            raise UpgradeNotFound(order_id) from err
+        raise
+
+
+async def confirm_payment(client: Client, notice: PaymentNotice) -> MessageAck:
+    return await _update(client, notice.order_id, UpgradeActivation.confirm_payment, notice)
+
+
+async def resolve(client: Client, order_id: str, resolution: Resolution) -> MessageAck:
+    return await _update(client, order_id, UpgradeActivation.resolve, resolution)
+
+
+async def cancel(client: Client, order_id: str, request: CancelRequest) -> MessageAck:
+    return await _update(client, order_id, UpgradeActivation.cancel, request)
+
+
+DEFAULT_LIST_QUERY = f"WorkflowType = '{WORKFLOW_NAME}'"
+
+
+async def list_upgrades(
+    client: Client, query: str | None = None, limit: int = 100
+) -> list[UpgradeListing]:
+    """Runs matching a visibility query (always narrowed to our workflow type)."""
+    full = DEFAULT_LIST_QUERY + (f" AND ({query})" if query else "")
+    rows: list[UpgradeListing] = []
+    async for wf in client.list_workflows(full, limit=limit):
+        attrs = wf.typed_search_attributes
+        rows.append(
+            UpgradeListing(
+                workflow_id=wf.id,
+                run_id=wf.run_id,
+                status=wf.status.name.lower() if wf.status else "unknown",
+                stage=attrs.get(sa.UPGRADE_STAGE),
+                escalated=attrs.get(sa.ESCALATED),
+                target_plan=attrs.get(sa.TARGET_PLAN),
+                payment_method=attrs.get(sa.PAYMENT_METHOD),
+                started_at=wf.start_time,
+                closed_at=wf.close_time,
+            )
+        )
+    return rows
+
+
+async def wait_result(client: Client, order_id: str) -> UpgradeStatus:
+    """Wait for the run to end and return its final status."""
+    return await _handle(client, order_id).result(result_type=UpgradeStatus)

@@ -1,0 +1,351 @@
+"""`starter.py`: the CLI a backend script or an operator uses to drive upgrades.
+
+Commands: start, status, confirm-payment, resolve, cancel, list; each takes `--json` for machines.
+Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing started or
+changed); 1 anything else (Temporal unreachable, unknown order, ...). Wiring and argument parsing
+only: the operations live in `service.upgrades`.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from rich.console import Console
+from rich.table import Table
+from temporalio.service import RPCError
+
+from domain.errors import InvalidOrder
+from domain.models import (
+    CancelRequest,
+    Identifier,
+    PaymentNotice,
+    Resolution,
+    UpgradeOrder,
+    catalog_price,
+)
+from domain.status import UpgradeStatus
+from service import upgrades
+from service.process import run_and_exit
+from service.settings import load_settings
+from service.temporal import connect
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+_ORDER_ID: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+class InvalidInput(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def _from_validation(err: ValidationError) -> InvalidInput:
+    first = err.errors()[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, InvalidOrder):
+        return InvalidInput(cause.field, cause.message)
+    field = ".".join(str(p) for p in first["loc"]) or "input"
+    return InvalidInput(field, first["msg"])
+
+
+def _build(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise _from_validation(err) from None
+    except InvalidOrder as err:
+        raise InvalidInput(err.field, err.message) from None
+
+
+def _order_from_args(args: argparse.Namespace) -> UpgradeOrder:
+    flags = (
+        "order_id",
+        "account_id",
+        "app_id",
+        "from_plan",
+        "to_plan",
+        "payment_method",
+        "transaction_id",
+    )
+    if args.order_file:
+        if any(getattr(args, f) for f in flags) or args.feature or args.amount:
+            raise InvalidInput(
+                "order_file", "give either --order-file or the order flags, not both"
+            )
+        try:
+            data = json.loads(Path(args.order_file).read_text("utf-8"))
+        except OSError as err:
+            raise InvalidInput(
+                "order_file", f"cannot read {args.order_file}: {err.strerror}"
+            ) from None
+        except json.JSONDecodeError as err:
+            raise InvalidInput(
+                "order_file", f"not valid JSON: {err.msg} (line {err.lineno})"
+            ) from None
+        if not isinstance(data, dict):
+            raise InvalidInput("order_file", "must hold one JSON object")
+        return _build(UpgradeOrder, data)
+    missing = [f for f in flags if not getattr(args, f)]
+    if missing:
+        raise InvalidInput(missing[0], f"--{missing[0].replace('_', '-')} is required")
+    features = tuple(args.feature or ())
+    data = {f: getattr(args, f) for f in flags} | {"features": features, "currency": args.currency}
+    if args.amount is None:
+        try:
+            data["amount"] = catalog_price(args.from_plan, args.to_plan, features)
+        except InvalidOrder as err:
+            raise InvalidInput(err.field, err.message) from None
+    else:
+        data["amount"] = args.amount
+    return _build(UpgradeOrder, data)
+
+
+# ---------------------------------------------------------------------------------------- output
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.console = Console(highlight=False, soft_wrap=True)
+
+    def json(self, value: Any) -> None:
+        print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+    def model(self, value: BaseModel) -> None:
+        print(value.model_dump_json(indent=2))
+
+
+def _print_status(out: Output, status: UpgradeStatus) -> None:
+    if out.as_json:
+        out.model(status)
+        return
+    c = out.console
+    c.print(f"[bold]{status.summary}[/bold]  ({status.workflow_id})")
+    c.print(
+        f"stage: [bold]{status.stage}[/bold]" + (f" — {status.reason}" if status.reason else "")
+    )
+    eta = status.eta
+    c.print(f"eta: {eta.earliest or '-'} … {eta.latest or '-'}  ({eta.basis})")
+    if status.attention:
+        c.print(
+            f"[yellow]needs attention[/yellow]: {status.attention.reason}: "
+            f"{status.attention.detail}"
+        )
+    table = Table("stage", "started", "ended", "attempts", "last error")
+    for r in status.stages:
+        table.add_row(
+            str(r.stage),
+            str(r.started_at),
+            str(r.ended_at or "-"),
+            str(r.attempts),
+            r.last_error or "",
+        )
+    c.print(table)
+    if status.regions:
+        regions = Table("region", "state", "pushes")
+        for p in status.regions:
+            regions.add_row(p.region, p.state, str(p.pushes))
+        c.print(regions)
+    for e in status.escalations:
+        closed = f", closed {e.closed_at}" if e.closed_at else ", open"
+        c.print(f"[red]escalation[/red] {e.reason} ({e.severity}): ticket {e.ticket_id}{closed}")
+    for comp in status.compensations:
+        c.print(f"compensation {comp.step}: {comp.outcome}")
+
+
+# -------------------------------------------------------------------------------------- commands
+async def cmd_start(args: argparse.Namespace, out: Output) -> int:
+    order = _order_from_args(args)
+    settings = load_settings()
+    client = await connect()
+    result = await upgrades.start_upgrade(
+        client, order, task_queue=settings.task_queue, time_scale=settings.time_scale
+    )
+    final = await upgrades.wait_result(client, order.order_id) if args.wait else None
+    if out.as_json:
+        payload: dict[str, Any] = asdict(result)
+        if final is not None:
+            payload["status"] = final.model_dump(mode="json")
+        out.json(payload)
+    else:
+        verb = "started" if result.created else "already exists (nothing new started)"
+        out.console.print(f"{result.workflow_id} {verb}: run {result.run_id}")
+        if final is not None:
+            _print_status(out, final)
+    return EXIT_OK
+
+
+async def cmd_status(args: argparse.Namespace, out: Output) -> int:
+    client = await connect()
+    _print_status(out, await upgrades.upgrade_status(client, args.order_id))
+    return EXIT_OK
+
+
+async def _send(out: Output, send: Any) -> int:
+    ack = await send
+    if out.as_json:
+        out.model(ack)
+    else:
+        out.console.print(
+            f"{ack.result}: stage {ack.stage}" + (f" ({ack.detail})" if ack.detail else "")
+        )
+    return EXIT_OK
+
+
+async def cmd_confirm_payment(args: argparse.Namespace, out: Output) -> int:
+    notice = _build(
+        PaymentNotice,
+        {
+            "order_id": args.order_id,
+            "transaction_id": args.transaction_id,
+            "amount": args.amount,
+            "currency": args.currency,
+            "status": args.status,
+        },
+    )
+    client = await connect()
+    return await _send(out, upgrades.confirm_payment(client, notice))
+
+
+async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
+    resolution = _build(
+        Resolution, {"action": args.action, "note": args.note, "operator": args.operator}
+    )
+    client = await connect()
+    return await _send(out, upgrades.resolve(client, args.order_id, resolution))
+
+
+async def cmd_cancel(args: argparse.Namespace, out: Output) -> int:
+    request = _build(CancelRequest, {"reason": args.reason} if args.reason else {})
+    client = await connect()
+    return await _send(out, upgrades.cancel(client, args.order_id, request))
+
+
+async def cmd_list(args: argparse.Namespace, out: Output) -> int:
+    client = await connect()
+    try:
+        rows = await upgrades.list_upgrades(client, args.query, args.limit)
+    except RPCError as err:
+        if "invalid" in err.message.lower() or "syntax" in err.message.lower():
+            raise InvalidInput("query", err.message) from None
+        raise
+    if out.as_json:
+        out.json([asdict(r) for r in rows])
+        return EXIT_OK
+    table = Table("workflow", "status", "stage", "escalated", "plan", "method", "started")
+    for r in rows:
+        table.add_row(
+            r.workflow_id,
+            r.status,
+            r.stage or "-",
+            str(r.escalated),
+            r.target_plan or "-",
+            r.payment_method or "-",
+            str(r.started_at),
+        )
+    out.console.print(table)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------- parsing
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="starter.py", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", parents=[common], help="start the upgrade of a paid order")
+    start.add_argument("--order-file", help="the order as a JSON object (instead of the flags)")
+    start.add_argument("--order-id")
+    start.add_argument("--account-id")
+    start.add_argument("--app-id")
+    start.add_argument("--from-plan")
+    start.add_argument("--to-plan")
+    start.add_argument("--feature", action="append", help="an add-on; repeat for several")
+    start.add_argument("--payment-method", help="alipay, wechat_pay, bank_card, corporate_transfer")
+    start.add_argument("--transaction-id")
+    start.add_argument("--amount", help="defaults to the catalog price")
+    start.add_argument("--currency", default="CNY")
+    start.add_argument("--wait", action="store_true", help="wait until the upgrade ends")
+    start.set_defaults(run=cmd_start)
+
+    status = sub.add_parser("status", parents=[common], help="live status and ETA of an order")
+    status.add_argument("order_id")
+    status.set_defaults(run=cmd_status)
+
+    pay = sub.add_parser(
+        "confirm-payment", parents=[common], help="deliver the payment channel's notification"
+    )
+    pay.add_argument("order_id")
+    pay.add_argument("--transaction-id", required=True)
+    pay.add_argument("--amount", required=True)
+    pay.add_argument("--currency", default="CNY")
+    pay.add_argument(
+        "--status", default="succeeded", help="succeeded (default), failed or under_review"
+    )
+    pay.set_defaults(run=cmd_confirm_payment)
+
+    res = sub.add_parser("resolve", parents=[common], help="an operator decision")
+    res.add_argument("order_id")
+    res.add_argument("--action", required=True, help="approve, retry or reject")
+    res.add_argument("--note")
+    res.add_argument("--operator")
+    res.set_defaults(run=cmd_resolve)
+
+    can = sub.add_parser("cancel", parents=[common], help="cancel before activation (refunds)")
+    can.add_argument("order_id")
+    can.add_argument("--reason")
+    can.set_defaults(run=cmd_cancel)
+
+    lst = sub.add_parser("list", parents=[common], help="runs matching a visibility query")
+    lst.add_argument(
+        "--query", help='e.g. "Escalated = true" or "UpgradeStage = \'needs_attention\'"'
+    )
+    lst.add_argument("--limit", type=int, default=100)
+    lst.set_defaults(run=cmd_list)
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"starter.py: {message}", file=sys.stderr)
+    return code
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    out = Output(args.json)
+    try:
+        code: int = await args.run(args, out)
+        return code
+    except InvalidInput as err:
+        return _fail(f"invalid input: {err}", EXIT_INVALID)
+    except upgrades.MessageRejected as err:
+        return _fail(
+            f"rejected: {err.field}: {err.message.removeprefix(err.field + ': ')}", EXIT_INVALID
+        )
+    except upgrades.UpgradeNotFound as err:
+        return _fail(str(err), EXIT_ERROR)
+    except RPCError as err:
+        return _fail(
+            f"Temporal error: {err.status.name if err.status else ''} {err.message}", EXIT_ERROR
+        )
+    except RuntimeError as err:  # e.g. "Failed client connect"
+        return _fail(f"{err}", EXIT_ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command != "start":
+        # Same alphabet as at start: a malformed id is invalid input, not "not found".
+        try:
+            args.order_id = _ORDER_ID.validate_python(args.order_id)
+        except ValidationError as err:
+            return _fail(f"invalid input: order_id: {err.errors()[0]['msg']}", EXIT_INVALID)
+    return asyncio.run(_dispatch(args))
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

@@ -1,0 +1,184 @@
+"""An in-memory stand-in for the platform: every activity under its real name, with scripted
+behaviour, recording each call. Used by workflow tests (time-skipping) and the in-process benchmark.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain import steps
+from domain.errors import ErrorType
+from domain.models import PaymentStatus
+
+
+@dataclass
+class FakePlatform:
+    # Payment statuses returned by successive polls; the last one repeats.
+    payment_statuses: list[PaymentStatus] = field(default_factory=lambda: [PaymentStatus.SUCCEEDED])
+    paid_amount_delta: Decimal = Decimal("0")
+    reconcile_refusals: int = 0  # how many reconcile calls refuse before one succeeds
+    capacity_refusals: int = 0
+    # Checks of the propagation before every region reports applied; None = never (lag).
+    propagation_checks: int | None = 0
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    effects: list[str] = field(default_factory=list)
+    polls: int = 0
+    _checks: int = 0
+    _billing_done: bool = False
+
+    def _record(self, name: str, arg: Any) -> None:
+        self.calls.append((name, getattr(arg, "idempotency_key", "")))
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def activities(self) -> list[Callable[..., Any]]:
+        fake = self
+
+        @activity.defn(name="confirm_payment_status")
+        async def confirm_payment_status(arg: steps.PaymentStatusInput) -> steps.PaymentStatusResult:
+            fake._record("confirm_payment_status", arg)
+            index = min(fake.polls, len(fake.payment_statuses) - 1)
+            fake.polls += 1
+            status = fake.payment_statuses[index]
+            return steps.PaymentStatusResult(
+                status=status, amount=arg.amount + fake.paid_amount_delta, currency=arg.currency
+            )
+
+        @activity.defn(name="refund_payment")
+        async def refund_payment(arg: steps.RefundInput) -> steps.CompensationResult:
+            fake._record("refund_payment", arg)
+            fake.effects.append("refund")
+            return steps.CompensationResult(applied=True)
+
+        @activity.defn(name="reconcile_order")
+        async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
+            fake._record("reconcile_order", arg)
+            if fake.reconcile_refusals > 0:
+                fake.reconcile_refusals -= 1
+                raise ApplicationError(
+                    "from_plan: the account is on standard, not basic",
+                    type=ErrorType.RECONCILIATION_MISMATCH,
+                    non_retryable=True,
+                )
+            return steps.ReconcileResult(account_plan=arg.from_plan)
+
+        @activity.defn(name="update_billing_plan")
+        async def update_billing_plan(arg: steps.BillingInput) -> steps.BillingResult:
+            fake._record("update_billing_plan", arg)
+            fake._billing_done = True
+            fake.effects.append("billing")
+            return steps.BillingResult(
+                previous_plan=arg.from_plan, plan=arg.to_plan, quota_rules=f"monthly:{arg.to_plan}"
+            )
+
+        @activity.defn(name="revert_billing_plan")
+        async def revert_billing_plan(arg: steps.RevertBillingInput) -> steps.CompensationResult:
+            fake._record("revert_billing_plan", arg)
+            applied = fake._billing_done
+            if applied:
+                fake.effects.append("revert_billing")
+            return steps.CompensationResult(applied=applied)
+
+        @activity.defn(name="allocate_resources")
+        async def allocate_resources(arg: steps.AllocationInput) -> steps.AllocationResult:
+            fake._record("allocate_resources", arg)
+            if fake.capacity_refusals > 0:
+                fake.capacity_refusals -= 1
+                raise ApplicationError(
+                    "regions: no capacity in eu-west",
+                    type=ErrorType.CAPACITY_REFUSED,
+                    non_retryable=True,
+                )
+            return steps.AllocationResult(
+                allocation_id="alloc-1", ready_regions=(), pending_regions=arg.regions
+            )
+
+        @activity.defn(name="check_allocation")
+        async def check_allocation(arg: steps.AllocationCheckInput) -> steps.AllocationResult:
+            fake._record("check_allocation", arg)
+            return steps.AllocationResult(
+                allocation_id="alloc-1", ready_regions=("cn-north",), pending_regions=()
+            )
+
+        @activity.defn(name="release_allocation")
+        async def release_allocation(arg: steps.ReleaseAllocationInput) -> steps.CompensationResult:
+            fake._record("release_allocation", arg)
+            return steps.CompensationResult(applied=True)
+
+        @activity.defn(name="generate_media_profile")
+        async def generate_media_profile(arg: steps.MediaProfileInput) -> steps.MediaProfileResult:
+            fake._record("generate_media_profile", arg)
+            return steps.MediaProfileResult(
+                profile_id=f"mp-{arg.profile}", resolution="1920x1080", max_bitrate_kbps=4000
+            )
+
+        @activity.defn(name="publish_config_version")
+        async def publish_config_version(arg: steps.PublishConfigInput) -> steps.PublishConfigResult:
+            fake._record("publish_config_version", arg)
+            return steps.PublishConfigResult(version=2, previous_version=1)
+
+        @activity.defn(name="push_config")
+        async def push_config(arg: steps.PushConfigInput) -> steps.PushConfigResult:
+            fake._record("push_config", arg)
+            return steps.PushConfigResult(region=arg.region, state="pushed")
+
+        @activity.defn(name="check_propagation")
+        async def check_propagation(arg: steps.PropagationCheckInput) -> steps.PropagationCheckResult:
+            fake._record("check_propagation", arg)
+            fake._checks += 1
+            done = fake.propagation_checks is not None and fake._checks > fake.propagation_checks
+            regions = ("cn-north", "cn-east", "cn-south", "ap-southeast", "ap-northeast",
+                       "eu-west", "us-east", "us-west")
+            if done:
+                return steps.PropagationCheckResult(applied=regions, pending=())
+            return steps.PropagationCheckResult(applied=regions[:6], pending=regions[6:])
+
+        @activity.defn(name="rollback_config")
+        async def rollback_config(arg: steps.RollbackConfigInput) -> steps.CompensationResult:
+            fake._record("rollback_config", arg)
+            return steps.CompensationResult(applied=True)
+
+        @activity.defn(name="activate_entitlements")
+        async def activate_entitlements(arg: steps.EntitlementsInput) -> steps.EntitlementsResult:
+            fake._record("activate_entitlements", arg)
+            return steps.EntitlementsResult(active=arg.features)
+
+        @activity.defn(name="deactivate_entitlements")
+        async def deactivate_entitlements(arg: steps.EntitlementsInput) -> steps.CompensationResult:
+            fake._record("deactivate_entitlements", arg)
+            return steps.CompensationResult(applied=True)
+
+        @activity.defn(name="invalidate_console_cache")
+        async def invalidate_console_cache(arg: steps.CacheInvalidationInput) -> None:
+            fake._record("invalidate_console_cache", arg)
+
+        @activity.defn(name="notify_customer")
+        async def notify_customer(arg: steps.NotifyInput) -> None:
+            fake._record(f"notify_customer:{arg.outcome}", arg)
+
+        @activity.defn(name="request_client_refresh")
+        async def request_client_refresh(arg: steps.ClientRefreshInput) -> None:
+            fake._record("request_client_refresh", arg)
+
+        @activity.defn(name="escalate")
+        async def escalate(arg: steps.EscalateInput) -> steps.EscalateResult:
+            fake._record(f"escalate:{arg.reason}", arg)
+            return steps.EscalateResult(ticket_id=f"TCK-{arg.reason}")
+
+        @activity.defn(name="close_ticket")
+        async def close_ticket(arg: steps.CloseTicketInput) -> None:
+            fake._record(f"close_ticket:{arg.ticket_id}", arg)
+
+        return [
+            confirm_payment_status, refund_payment, reconcile_order, update_billing_plan,
+            revert_billing_plan, allocate_resources, check_allocation, release_allocation,
+            generate_media_profile, publish_config_version, push_config, check_propagation,
+            rollback_config, activate_entitlements, deactivate_entitlements,
+            invalidate_console_cache, notify_customer, request_client_refresh, escalate,
+            close_ticket,
+        ]

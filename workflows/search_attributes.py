@@ -1,0 +1,42 @@
+"""The custom search attributes of an upgrade run: typed keys, and their server registration list.
+
+Every server we start (dev server, test servers, compose) must register `REGISTRATION` before a
+workflow upserts one of these, or the workflow task fails and retries forever. No personal data
+goes into them: stage, method, plan name, flags and times only.
+"""
+
+from temporalio.common import SearchAttributeKey
+
+UPGRADE_STAGE = SearchAttributeKey.for_keyword("UpgradeStage")
+PAYMENT_METHOD = SearchAttributeKey.for_keyword("PaymentMethod")
+TARGET_PLAN = SearchAttributeKey.for_keyword("TargetPlan")
+ESCALATED = SearchAttributeKey.for_bool("Escalated")
+ACTIVATION_DEADLINE = SearchAttributeKey.for_datetime("ActivationDeadline")
+ACTIVATION_ETA = SearchAttributeKey.for_datetime("ActivationEta")
+
+ALL_KEYS = (
+    UPGRADE_STAGE,
+    PAYMENT_METHOD,
+    TARGET_PLAN,
+    ESCALATED,
+    ACTIVATION_DEADLINE,
+    ACTIVATION_ETA,
+)
+
+# Name -> the type word the `temporal` CLI and the operator API use.
+REGISTRATION: dict[str, str] = {
+    "UpgradeStage": "Keyword",
+    "PaymentMethod": "Keyword",
+    "TargetPlan": "Keyword",
+    "Escalated": "Bool",
+    "ActivationDeadline": "Datetime",
+    "ActivationEta": "Datetime",
+}
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute NAME=Type` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for name, kind in REGISTRATION.items():
+        flags += ["--search-attribute", f"{name}={kind}"]
+    return flags
