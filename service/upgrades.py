@@ -193,4 +193,10 @@ async def list_upgrades(
 
 async def wait_result(client: Client, order_id: str) -> UpgradeStatus:
     """Wait for the run to end and return its final status."""
-    return await _handle(client, order_id).result(result_type=UpgradeStatus)
+    handle = client.get_workflow_handle_for(UpgradeActivation.run, workflow_id_for(order_id))
+    try:
+        return await handle.result()
+    except RPCError as err:
+        if _not_found(err):
+            raise UpgradeNotFound(order_id) from err
+        raise
