@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
@@ -54,7 +54,10 @@ def _from_validation(err: ValidationError) -> InvalidInput:
     return InvalidInput(field, first["msg"])
 
 
-def _build(model: type[BaseModel], data: dict[str, Any]) -> Any:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _build(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:

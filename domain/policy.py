@@ -117,7 +117,7 @@ class OrderPolicy(BaseModel):
 
     def poll_interval(self, attempt: int) -> timedelta:
         """Back-off for the n-th poll (0-based): doubling from `poll_first` up to `poll_max`."""
-        interval = self.poll_first * (2 ** min(attempt, 20))
+        interval: timedelta = self.poll_first * (2 ** min(attempt, 20))
         return max(min(interval, self.poll_max), self.min_poll_interval)
 
     def check_interval(self, window: Window) -> timedelta:

@@ -8,6 +8,7 @@ Temporal context (workflow id, run id, activity, attempt) is lifted from the `te
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -21,7 +22,9 @@ _TEMPORAL_FIELDS = {
 }
 
 
-def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _lift_temporal_context(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     record = event.get("_record")
     for extra in ("temporal_workflow", "temporal_activity"):
         context = getattr(record, extra, None) if record is not None else None

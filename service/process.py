@@ -8,6 +8,7 @@ exit status would be decided by that race. So our entry points flush their outpu
 always the one the program chose.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -18,10 +19,9 @@ def exit_now(code: int) -> None:
     """Flush everything we wrote, then end the process with `code`, skipping interpreter teardown."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed pipe must not change the exit status.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe must not change the exit status
-            pass
     os._exit(code)
 
 

@@ -128,9 +128,8 @@ def _not_found(err: RPCError) -> bool:
 async def upgrade_status(client: Client, order_id: str) -> UpgradeStatus:
     """Live status from the run itself (a query), never from a cache or the visibility store."""
     try:
-        return await _handle(client, order_id).query(
-            UpgradeActivation.status, result_type=UpgradeStatus
-        )
+        handle = client.get_workflow_handle_for(UpgradeActivation.run, workflow_id_for(order_id))
+        return await handle.query(UpgradeActivation.status)
     except RPCError as err:
         if _not_found(err):
             raise UpgradeNotFound(order_id) from err
@@ -139,7 +138,10 @@ async def upgrade_status(client: Client, order_id: str) -> UpgradeStatus:
 
 async def _update(client: Client, order_id: str, update: Any, arg: Any) -> MessageAck:
     try:
-        return await _handle(client, order_id).execute_update(update, arg, result_type=MessageAck)
+        ack: MessageAck = await _handle(client, order_id).execute_update(
+            update, arg, result_type=MessageAck
+        )
+        return ack
     except WorkflowUpdateFailedError as failed:
         cause = failed.cause
         if isinstance(cause, ApplicationError) and cause.type == INVALID_MESSAGE:

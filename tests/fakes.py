@@ -40,7 +40,9 @@ class FakePlatform:
         fake = self
 
         @activity.defn(name="confirm_payment_status")
-        async def confirm_payment_status(arg: steps.PaymentStatusInput) -> steps.PaymentStatusResult:
+        async def confirm_payment_status(
+            arg: steps.PaymentStatusInput,
+        ) -> steps.PaymentStatusResult:
             fake._record("confirm_payment_status", arg)
             index = min(fake.polls, len(fake.payment_statuses) - 1)
             fake.polls += 1
@@ -118,7 +120,9 @@ class FakePlatform:
             )
 
         @activity.defn(name="publish_config_version")
-        async def publish_config_version(arg: steps.PublishConfigInput) -> steps.PublishConfigResult:
+        async def publish_config_version(
+            arg: steps.PublishConfigInput,
+        ) -> steps.PublishConfigResult:
             fake._record("publish_config_version", arg)
             return steps.PublishConfigResult(version=2, previous_version=1)
 
@@ -128,12 +132,22 @@ class FakePlatform:
             return steps.PushConfigResult(region=arg.region, state="pushed")
 
         @activity.defn(name="check_propagation")
-        async def check_propagation(arg: steps.PropagationCheckInput) -> steps.PropagationCheckResult:
+        async def check_propagation(
+            arg: steps.PropagationCheckInput,
+        ) -> steps.PropagationCheckResult:
             fake._record("check_propagation", arg)
             fake._checks += 1
             done = fake.propagation_checks is not None and fake._checks > fake.propagation_checks
-            regions = ("cn-north", "cn-east", "cn-south", "ap-southeast", "ap-northeast",
-                       "eu-west", "us-east", "us-west")
+            regions = (
+                "cn-north",
+                "cn-east",
+                "cn-south",
+                "ap-southeast",
+                "ap-northeast",
+                "eu-west",
+                "us-east",
+                "us-west",
+            )
             if done:
                 return steps.PropagationCheckResult(applied=regions, pending=())
             return steps.PropagationCheckResult(applied=regions[:6], pending=regions[6:])
@@ -175,10 +189,24 @@ class FakePlatform:
             fake._record(f"close_ticket:{arg.ticket_id}", arg)
 
         return [
-            confirm_payment_status, refund_payment, reconcile_order, update_billing_plan,
-            revert_billing_plan, allocate_resources, check_allocation, release_allocation,
-            generate_media_profile, publish_config_version, push_config, check_propagation,
-            rollback_config, activate_entitlements, deactivate_entitlements,
-            invalidate_console_cache, notify_customer, request_client_refresh, escalate,
+            confirm_payment_status,
+            refund_payment,
+            reconcile_order,
+            update_billing_plan,
+            revert_billing_plan,
+            allocate_resources,
+            check_allocation,
+            release_allocation,
+            generate_media_profile,
+            publish_config_version,
+            push_config,
+            check_propagation,
+            rollback_config,
+            activate_entitlements,
+            deactivate_entitlements,
+            invalidate_console_cache,
+            notify_customer,
+            request_client_refresh,
+            escalate,
             close_ticket,
         ]

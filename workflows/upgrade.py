@@ -9,6 +9,7 @@ Orchestration only: every side effect is an activity; time is `workflow.now()` a
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
@@ -145,8 +146,8 @@ class UpgradeActivation:
         try:
             await self._forward_task
             await self._finish(Stage.ACTIVE, "activated in every region")
-        except SagaEnd as end:
-            await self._unwind(end)
+        except SagaEnd as ended:
+            await self._unwind(ended)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self._cancel is not None and not (current and current.cancelling()):
@@ -367,7 +368,10 @@ class UpgradeActivation:
             if self._paid_currency != order.currency:
                 mismatch = f"currency: paid in {self._paid_currency}, ordered in {order.currency}"
             elif self._paid_amount != order.amount:
-                mismatch = f"amount: the channel reports {self._paid_amount} paid, the order is {order.amount}"
+                mismatch = (
+                    f"amount: the channel reports {self._paid_amount} paid, "
+                    f"the order is {order.amount}"
+                )
             elif order.amount != price:
                 mismatch = f"amount: the order's {order.amount} is not the catalog price {price}"
             if mismatch:
@@ -712,16 +716,15 @@ class UpgradeActivation:
         note = f": {decision.note}" if decision.note else ""
         return SagaEnd(Stage.FAILED, f"rejected by operator{note}", refund=True)
 
-    async def _wait_for_decision(self, timeout: timedelta, summary: str) -> None:
-        await self._wait(lambda: self._resolution is not None, timeout, summary)
+    async def _wait_for_decision(self, within: timedelta, summary: str) -> None:
+        await self._wait(lambda: self._resolution is not None, within, summary)
 
-    async def _wait(self, condition: Callable[[], bool], timeout: timedelta, summary: str) -> None:
-        if timeout <= timedelta(0):
+    async def _wait(self, condition: Callable[[], bool], within: timedelta, summary: str) -> None:
+        """Wait until `condition` holds or `within` has passed (a durable timer), whichever first."""
+        if within <= timedelta(0):
             return
-        try:
-            await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(condition, timeout=within, timeout_summary=summary)
 
     # ------------------------------------------------------------------ escalation
     async def _watch_activation_sla(self) -> None:

@@ -1,7 +1,7 @@
 """Helpers for saga tests: orders, starting a run on a test server, a worker with fake activities."""
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 

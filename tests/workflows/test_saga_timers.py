@@ -36,7 +36,9 @@ async def wait_for_stage(env: WorkflowEnvironment, handle: WorkflowHandle, stage
     raise AssertionError(f"never reached {stage}; at {(await status_of(handle)).stage}")
 
 
-async def test_plan_upgrade_reaches_active_in_order(ts_env: WorkflowEnvironment, task_queue: str) -> None:
+async def test_plan_upgrade_reaches_active_in_order(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
     fake = FakePlatform()
     order = make_order("ORD-HAPPY")
     async with fake_worker(ts_env.client, task_queue, fake):
@@ -46,9 +48,14 @@ async def test_plan_upgrade_reaches_active_in_order(ts_env: WorkflowEnvironment,
     assert [r.state for r in final.regions] == ["applied"] * 8
     names = fake.names()
     order_of = [
-        "confirm_payment_status", "reconcile_order", "update_billing_plan",
-        "publish_config_version", "check_propagation", "activate_entitlements",
-        "invalidate_console_cache", "notify_customer:active",
+        "confirm_payment_status",
+        "reconcile_order",
+        "update_billing_plan",
+        "publish_config_version",
+        "check_propagation",
+        "activate_entitlements",
+        "invalidate_console_cache",
+        "notify_customer:active",
     ]
     assert [n for n in names if n in order_of] == order_of
     assert names.count("push_config") == 8
@@ -116,19 +123,29 @@ async def test_capacity_refused_then_reject_compensates_in_reverse(
         assert waiting.attention is not None
         assert waiting.attention.reason is EscalationReason.CAPACITY_REFUSED
         assert [e.reason for e in waiting.escalations] == [EscalationReason.CAPACITY_REFUSED]
-        await handle.execute_update(UpgradeActivation.resolve, Resolution(action="reject", note="no GPUs"))
+        await handle.execute_update(
+            UpgradeActivation.resolve, Resolution(action="reject", note="no GPUs")
+        )
         final = await result_of(handle)
     assert final.stage is Stage.FAILED
     assert final.reason == "rejected by operator: no GPUs"
     assert [c.step for c in final.compensations] == [
-        "release_allocation", "revert_billing_plan", "refund_payment",
+        "release_allocation",
+        "revert_billing_plan",
+        "refund_payment",
     ]
     names = fake.names()
-    assert names.index("release_allocation") < names.index("revert_billing_plan") < names.index("refund_payment")
+    assert (
+        names.index("release_allocation")
+        < names.index("revert_billing_plan")
+        < names.index("refund_payment")
+    )
     assert final.escalations[0].closed_at is not None
 
 
-async def test_reconciliation_mismatch_retry_then_active(ts_env: WorkflowEnvironment, task_queue: str) -> None:
+async def test_reconciliation_mismatch_retry_then_active(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
     fake = FakePlatform(reconcile_refusals=1)
     order = make_order("ORD-RETRY")
     async with fake_worker(ts_env.client, task_queue, fake):
@@ -170,17 +187,23 @@ async def test_cancel_while_propagating_rolls_back_in_reverse(
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
         await wait_for_stage(ts_env, handle, Stage.PROPAGATING)
-        ack = await handle.execute_update(UpgradeActivation.cancel, CancelRequest(reason="customer asked"))
+        ack = await handle.execute_update(
+            UpgradeActivation.cancel, CancelRequest(reason="customer asked")
+        )
         assert ack.result == "accepted" and ack.stage == Stage.CANCELLED
         final = await result_of(handle)
     assert final.stage is Stage.CANCELLED and final.reason == "customer asked"
     assert [c.step for c in final.compensations] == [
-        "rollback_config", "revert_billing_plan", "refund_payment",
+        "rollback_config",
+        "revert_billing_plan",
+        "refund_payment",
     ]
     assert "activate_entitlements" not in fake.names()
 
 
-async def test_duplicate_payment_notices_change_nothing(ts_env: WorkflowEnvironment, task_queue: str) -> None:
+async def test_duplicate_payment_notices_change_nothing(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
     fake = FakePlatform(payment_statuses=[PaymentStatus.PENDING])
     order = make_order("ORD-DUP")
     notice = PaymentNotice(
@@ -188,7 +211,9 @@ async def test_duplicate_payment_notices_change_nothing(ts_env: WorkflowEnvironm
     )
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
-        acks = [await handle.execute_update(UpgradeActivation.confirm_payment, notice) for _ in range(3)]
+        acks = [
+            await handle.execute_update(UpgradeActivation.confirm_payment, notice) for _ in range(3)
+        ]
         final = await result_of(handle)
     assert [a.result for a in acks] == ["accepted", "duplicate", "duplicate"]
     assert final.stage is Stage.ACTIVE
@@ -196,7 +221,9 @@ async def test_duplicate_payment_notices_change_nothing(ts_env: WorkflowEnvironm
     assert fake.effects.count("billing") == 1
 
 
-async def test_bad_messages_are_rejected_naming_the_field(ts_env: WorkflowEnvironment, task_queue: str) -> None:
+async def test_bad_messages_are_rejected_naming_the_field(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
     fake = FakePlatform(payment_statuses=[PaymentStatus.PENDING])
     order = make_order("ORD-BAD")
     async with fake_worker(ts_env.client, task_queue, fake):

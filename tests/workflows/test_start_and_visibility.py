@@ -17,7 +17,9 @@ from workflows import search_attributes as sa
 pytestmark = pytest.mark.asyncio
 
 
-async def test_start_is_idempotent_running_and_closed(dev_env: WorkflowEnvironment, task_queue: str) -> None:
+async def test_start_is_idempotent_running_and_closed(
+    dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
     client = dev_env.client
     fake = FakePlatform()
     order = make_order(f"ORD-IDEM-{task_queue}")
