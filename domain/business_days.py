@@ -32,8 +32,10 @@ def add_business_days(start: datetime, days: int) -> datetime:
         raise ValueError("days must be >= 0")
     local = start.astimezone(CHINA_TZ)
     day = local.date()
+    while not is_business_day(day):  # the clock starts on the next business day
+        day += timedelta(days=1)
     remaining = days
-    while remaining > 0 or not is_business_day(day):
+    while remaining > 0:
         day += timedelta(days=1)
         if is_business_day(day):
             remaining -= 1

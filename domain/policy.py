@@ -7,6 +7,7 @@ duration, and everything is divided by the time scale (`UPGRADE_TIME_SCALE`). Th
 is written into the workflow input, so a later config change never alters a running history.
 """
 
+import math
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -128,8 +129,8 @@ class OrderPolicy(BaseModel):
 def resolve_policy(
     order: UpgradeOrder, now: datetime, time_scale: float = 1.0, policy: Policy | None = None
 ) -> OrderPolicy:
-    if time_scale <= 0:
-        raise ValueError("time_scale must be > 0")
+    if not math.isfinite(time_scale) or time_scale <= 0:
+        raise ValueError(f"time_scale must be a finite number > 0, not {time_scale}")
     policy = policy or Policy()
     method = policy.payment[order.payment_method]
     if method.deadline_business_days is not None:
