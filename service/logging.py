@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from temporalio import activity, workflow
 
 _TEMPORAL_FIELDS = {
     "workflow_id": "workflow_id",
@@ -66,5 +67,8 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The SDK's loggers append their context dict to the message; we lift it into fields instead.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     # httpx logs every request at INFO: useful while debugging, noise in production.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 behaviour, recording each call. Used by workflow tests (time-skipping) and the in-process benchmark.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,9 @@ class FakePlatform:
     capacity_refusals: int = 0
     # Checks of the propagation before every region reports applied; None = never (lag).
     propagation_checks: int | None = 0
+    # When set, payment polls hang (until cancelled) after signalling `poll_started`.
+    block_polls: bool = False
+    poll_started: asyncio.Event = field(default_factory=asyncio.Event)
     calls: list[tuple[str, str]] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
     polls: int = 0
@@ -44,6 +48,9 @@ class FakePlatform:
             arg: steps.PaymentStatusInput,
         ) -> steps.PaymentStatusResult:
             fake._record("confirm_payment_status", arg)
+            if fake.block_polls:
+                fake.poll_started.set()
+                await asyncio.Event().wait()  # until the activity is cancelled
             index = min(fake.polls, len(fake.payment_statuses) - 1)
             fake.polls += 1
             status = fake.payment_statuses[index]

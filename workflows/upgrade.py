@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from domain import steps
@@ -88,6 +88,13 @@ def _refusal_of(err: ActivityError) -> Refusal | None:
     return None
 
 
+def _reraise_cancellation(err: ActivityError) -> None:
+    """An activity cancelled because its caller was cancelled surfaces as an `ActivityError`:
+    turn it back into the cancellation, or a `cancel` would be mistaken for a failed call."""
+    if is_cancelled_exception(err):
+        raise asyncio.CancelledError() from err
+
+
 def _reject_message(field: str, message: str) -> NoReturn:
     """Reject an update in its validator: nothing is recorded in history, the caller sees why."""
     raise ApplicationError(f"{field}: {message}", field, type=INVALID_MESSAGE, non_retryable=True)
@@ -149,8 +156,7 @@ class UpgradeActivation:
         except SagaEnd as ended:
             await self._unwind(ended)
         except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._cancel is not None and not (current and current.cancelling()):
+            if self._cancel is not None:  # the `cancel` update cancelled the forward path
                 await self._unwind(SagaEnd(Stage.CANCELLED, self._cancel.reason, refund=True))
             else:
                 # The run itself was cancelled (e.g. `temporal workflow cancel`): compensations
@@ -332,6 +338,7 @@ class UpgradeActivation:
                 summary=f"poll {order.payment_method} for the payment status",
             )
         except ActivityError as err:
+            _reraise_cancellation(err)
             self._note_error(f"payment poll failed: {err.cause or err}")
             return
         if result.status is not PaymentStatus.PENDING and not self._payment_settled():
@@ -923,6 +930,7 @@ class UpgradeActivation:
                 )
                 return result
             except ActivityError as err:
+                _reraise_cancellation(err)
                 refusal = _refusal_of(err)
                 if refusal is not None and refusal.error_type != ErrorType.PLATFORM_CONTRACT:
                     raise refusal from err
@@ -951,6 +959,7 @@ class UpgradeActivation:
                 summary=summary,
             )
         except ActivityError as err:
+            _reraise_cancellation(err)
             workflow.logger.warning("best-effort step failed, going on: %s: %s", summary, err.cause)
 
     # ------------------------------------------------------------------ state and visibility

@@ -1,6 +1,7 @@
 """The saga on the time-skipping server with fake activities: timers, escalation, compensation,
 operator decisions and duplicate notices."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -244,3 +245,18 @@ async def test_bad_messages_are_rejected_naming_the_field(
         final = await result_of(handle)
     assert final.stage is Stage.CANCELLED
     assert final.compensations == []  # nothing was done, nothing paid: nothing to undo
+
+
+async def test_cancel_during_a_running_activity_is_not_mistaken_for_a_failed_call(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = FakePlatform(block_polls=True)
+    order = make_order("ORD-CANCEL-INFLIGHT")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await asyncio.wait_for(fake.poll_started.wait(), 30)
+        ack = await handle.execute_update(UpgradeActivation.cancel, CancelRequest(reason="stop"))
+        final = await result_of(handle)
+    assert ack.stage == Stage.CANCELLED
+    assert final.stage is Stage.CANCELLED and final.reason == "stop"
+    assert final.stages[0].attempts == 0  # the cancelled poll is not recorded as an error
