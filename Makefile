@@ -1,0 +1,44 @@
+# Every target runs inside .venv, which is created on first use and re-installed only when
+# pyproject.toml changes (the stamp file records the last install).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# The static checks of `make test`, in order (also listed in the README).
+define LINT
+$(BIN)/ruff check .
+$(BIN)/ruff format --check .
+$(BIN)/mypy .
+endef
+
+.PHONY: venv run test lint fmt clean
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+# The embedded default: Temporal dev server + sandbox + worker (+ a demo batch on a fresh .data).
+run: venv
+	$(BIN)/python -m service.stack
+
+test: venv
+	$(LINT)
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(LINT)
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf .data
