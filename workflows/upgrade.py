@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import steps
@@ -88,13 +88,6 @@ def _refusal_of(err: ActivityError) -> Refusal | None:
     return None
 
 
-def _reraise_cancellation(err: ActivityError) -> None:
-    """An activity cancelled because its caller was cancelled surfaces as an `ActivityError`:
-    turn it back into the cancellation, or a `cancel` would be mistaken for a failed call."""
-    if is_cancelled_exception(err):
-        raise asyncio.CancelledError() from err
-
-
 def _reject_message(field: str, message: str) -> NoReturn:
     """Reject an update in its validator: nothing is recorded in history, the caller sees why."""
     raise ApplicationError(f"{field}: {message}", field, type=INVALID_MESSAGE, non_retryable=True)
@@ -132,7 +125,6 @@ class UpgradeActivation:
         self._escalating: set[EscalationReason] = set()
         self._sla_task: asyncio.Task[None] | None = None
         self._sla_fired = False
-        self._forward_task: asyncio.Task[None] | None = None
         self._published: dict[str, Any] = {}
         self._config_version: steps.PublishConfigResult | None = None
         self._media_profile_id: str | None = None
@@ -149,21 +141,17 @@ class UpgradeActivation:
         if not self._stages:
             self._enter(Stage.AWAITING_PAYMENT)
         self._publish()
-        self._forward_task = asyncio.create_task(self._forward())
         try:
-            await self._forward_task
+            await self._forward()
             await self._finish(Stage.ACTIVE, "activated in every region")
         except SagaEnd as ended:
             await self._unwind(ended)
         except asyncio.CancelledError:
-            if self._cancel is not None:  # the `cancel` update cancelled the forward path
-                await self._unwind(SagaEnd(Stage.CANCELLED, self._cancel.reason, refund=True))
-            else:
-                # The run itself was cancelled (e.g. `temporal workflow cancel`): compensations
-                # still run, shielded from further cancellation, then the run ends cancelled.
-                end = SagaEnd(Stage.CANCELLED, "workflow cancelled through Temporal", refund=True)
-                await asyncio.shield(asyncio.ensure_future(self._unwind(end)))
-                raise
+            # The run itself was cancelled (e.g. `temporal workflow cancel`): compensations still
+            # run, shielded from further cancellation, then the run ends cancelled.
+            end = SagaEnd(Stage.CANCELLED, "workflow cancelled through Temporal", refund=True)
+            await asyncio.shield(asyncio.ensure_future(self._unwind(end)))
+            raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
 
@@ -239,9 +227,11 @@ class UpgradeActivation:
         if self._cancel is not None:
             await workflow.wait_condition(lambda: self._stage.is_terminal)
             return MessageAck(result="duplicate", stage=self._stage, detail="already cancelled")
+        # Cooperative: every wait of the forward path watches this flag and ends the saga at once
+        # (an in-flight activity is abandoned; its compensation was registered before it ran).
+        # Not asyncio task cancellation: the SDK lets an activity result that lands in the same
+        # activation win over a task cancel, and the cancel would be lost.
         self._cancel = request
-        if self._forward_task is not None:
-            self._forward_task.cancel()
         await workflow.wait_condition(lambda: self._stage.is_terminal)
         return MessageAck(result="accepted", stage=self._stage, detail=self._reason or "")
 
@@ -323,7 +313,7 @@ class UpgradeActivation:
         order = self._order
         self._payment = self._payment.model_copy(update={"polls": self._payment.polls + 1})
         try:
-            result = await workflow.execute_activity(
+            result = await self._interruptible(
                 "confirm_payment_status",
                 steps.PaymentStatusInput(
                     order_id=order.order_id,
@@ -332,13 +322,11 @@ class UpgradeActivation:
                     amount=order.amount,
                     currency=order.currency,
                 ),
-                result_type=steps.PaymentStatusResult,
-                start_to_close_timeout=CALL_TIMEOUT,
-                retry_policy=self._poll_retry,
+                steps.PaymentStatusResult,
+                retry=self._poll_retry,
                 summary=f"poll {order.payment_method} for the payment status",
             )
         except ActivityError as err:
-            _reraise_cancellation(err)
             self._note_error(f"payment poll failed: {err.cause or err}")
             return
         if result.status is not PaymentStatus.PENDING and not self._payment_settled():
@@ -610,7 +598,11 @@ class UpgradeActivation:
                 update={"pushes": pushes, "state": state}
             )
 
-        await asyncio.gather(*(push(region) for region in regions))
+        # Wait for every push (a cancel ends them all at once), then surface the first failure.
+        outcomes = await asyncio.gather(*(push(r) for r in regions), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _activate(self) -> None:
         self._enter(Stage.ACTIVATING)
@@ -704,9 +696,10 @@ class UpgradeActivation:
         self._publish()
         await self._escalate(reason, resumed_stage=resumed)
         await workflow.wait_condition(
-            lambda: self._resolution is not None,
+            lambda: self._resolution is not None or self._cancel is not None,
             timeout_summary="wait for an operator decision",
         )
+        self._check_cancel()
         decision = self._take_resolution()
         assert decision is not None
         self._attention = None
@@ -727,11 +720,21 @@ class UpgradeActivation:
         await self._wait(lambda: self._resolution is not None, within, summary)
 
     async def _wait(self, condition: Callable[[], bool], within: timedelta, summary: str) -> None:
-        """Wait until `condition` holds or `within` has passed (a durable timer), whichever first."""
-        if within <= timedelta(0):
-            return
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(condition, timeout=within, timeout_summary=summary)
+        """Wait until `condition` holds or `within` has passed (a durable timer), whichever first;
+        a `cancel` ends the wait and the saga."""
+        self._check_cancel()
+        if within > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: condition() or self._cancel is not None,
+                    timeout=within,
+                    timeout_summary=summary,
+                )
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        if self._cancel is not None:
+            raise SagaEnd(Stage.CANCELLED, self._cancel.reason, refund=True)
 
     # ------------------------------------------------------------------ escalation
     async def _watch_activation_sla(self) -> None:
@@ -920,22 +923,42 @@ class UpgradeActivation:
         stage and retried after a durable backoff, forever (the SLA escalation watches)."""
         while True:
             try:
-                result: T = await workflow.execute_activity(
+                return await self._interruptible(
                     activity,
                     arg,
-                    result_type=result_type,
-                    start_to_close_timeout=CALL_TIMEOUT,
-                    retry_policy=self._poll_retry if poll else self._forward_retry,
+                    result_type,
+                    retry=self._poll_retry if poll else self._forward_retry,
                     summary=summary,
                 )
-                return result
             except ActivityError as err:
-                _reraise_cancellation(err)
                 refusal = _refusal_of(err)
                 if refusal is not None and refusal.error_type != ErrorType.PLATFORM_CONTRACT:
                     raise refusal from err
                 self._note_error(f"{summary}: {err.cause or err}")
-            await workflow.sleep(self._backoff, summary=f"back off, then retry: {summary}")
+            await self._wait(lambda: False, self._backoff, f"back off, then retry: {summary}")
+
+    async def _interruptible(
+        self, activity: str, arg: Any, result_type: type[T], *, retry: Any, summary: str
+    ) -> T:
+        """Run one activity of the forward path; a `cancel` abandons it (the activity is asked to
+        cancel) and ends the saga."""
+        self._check_cancel()
+        call = asyncio.ensure_future(
+            workflow.execute_activity(
+                activity,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=CALL_TIMEOUT,
+                retry_policy=retry,
+                summary=summary,
+            )
+        )
+        await workflow.wait_condition(lambda: call.done() or self._cancel is not None)
+        if not call.done():
+            call.cancel()
+            self._check_cancel()
+        result: T = call.result()
+        return result
 
     async def _must(self, activity: str, result_type: type[T], arg: Any, *, summary: str) -> T:
         """Compensations and tickets: retried by Temporal without limit."""
@@ -959,7 +982,6 @@ class UpgradeActivation:
                 summary=summary,
             )
         except ActivityError as err:
-            _reraise_cancellation(err)
             workflow.logger.warning("best-effort step failed, going on: %s: %s", summary, err.cause)
 
     # ------------------------------------------------------------------ state and visibility

@@ -1,0 +1,101 @@
+"""Media profile and regional config activities: generate the media profile, publish a config
+version, push it to a region, check propagation, roll the version back (the compensation)."""
+
+from typing import TYPE_CHECKING
+
+from temporalio import activity
+
+from activities.contract import parse, path
+from domain.steps import (
+    CompensationResult,
+    MediaProfileInput,
+    MediaProfileResult,
+    PropagationCheckInput,
+    PropagationCheckResult,
+    PublishConfigInput,
+    PublishConfigResult,
+    PushConfigInput,
+    PushConfigResult,
+    RollbackConfigInput,
+)
+
+if TYPE_CHECKING:
+    from activities.http import PlatformClient
+
+
+class ConfigActivities:
+    def __init__(self, client: "PlatformClient") -> None:
+        self._platform = client
+
+    @activity.defn(name="generate_media_profile")
+    async def generate_media_profile(self, inp: MediaProfileInput) -> MediaProfileResult:
+        route = "/v1/media/profiles"
+        data = await self._platform.post(
+            route,
+            {"order_id": inp.order_id, "app_id": inp.app_id, "profile": inp.profile},
+            inp.idempotency_key,
+        )
+        result = parse(MediaProfileResult, data, route)
+        activity.logger.info("order %s: media profile %s", inp.order_id, result.profile_id)
+        return result
+
+    @activity.defn(name="publish_config_version")
+    async def publish_config_version(self, inp: PublishConfigInput) -> PublishConfigResult:
+        route = path("/v1/config/apps/{}/versions", inp.app_id)
+        data = await self._platform.post(
+            route,
+            {
+                "order_id": inp.order_id,
+                "plan": inp.plan,
+                "features": list(inp.features),
+                "change_kinds": list(inp.change_kinds),
+                "media_profile_id": inp.media_profile_id,
+            },
+            inp.idempotency_key,
+        )
+        result = parse(PublishConfigResult, data, route)
+        activity.logger.info(
+            "order %s: config version %d published (previous %d)",
+            inp.order_id,
+            result.version,
+            result.previous_version,
+        )
+        return result
+
+    @activity.defn(name="push_config")
+    async def push_config(self, inp: PushConfigInput) -> PushConfigResult:
+        """Push a version to one region. A re-push (new key) nudges a lagging region; the
+        region's propagation clock keeps running from the first push."""
+        route = path("/v1/config/apps/{}/versions/{}/push", inp.app_id, inp.version)
+        data = await self._platform.post(
+            route, {"order_id": inp.order_id, "region": inp.region}, inp.idempotency_key
+        )
+        result = parse(PushConfigResult, data, route)
+        activity.logger.info(
+            "order %s: config v%d %s in %s", inp.order_id, inp.version, result.state, inp.region
+        )
+        return result
+
+    @activity.defn(name="check_propagation")
+    async def check_propagation(self, inp: PropagationCheckInput) -> PropagationCheckResult:
+        route = path("/v1/config/apps/{}/versions/{}/regions", inp.app_id, inp.version)
+        data = await self._platform.get(route)
+        return parse(PropagationCheckResult, data, route)
+
+    @activity.defn(name="rollback_config")
+    async def rollback_config(self, inp: RollbackConfigInput) -> CompensationResult:
+        route = path("/v1/config/apps/{}/rollback", inp.app_id)
+        data = await self._platform.post(
+            route,
+            {
+                "order_id": inp.order_id,
+                "version": inp.version,
+                "previous_version": inp.previous_version,
+            },
+            inp.idempotency_key,
+        )
+        result = parse(CompensationResult, data, route)
+        activity.logger.info(
+            "order %s: config rollback %s", inp.order_id, "done" if result.applied else "not needed"
+        )
+        return result

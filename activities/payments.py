@@ -1,0 +1,68 @@
+"""Payment channel activities: poll a transaction's status, refund it (the compensation of a
+paid order that will not be activated)."""
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.contract import money, parse, path
+from domain.steps import CompensationResult, PaymentStatusInput, PaymentStatusResult, RefundInput
+
+if TYPE_CHECKING:
+    from activities.http import PlatformClient
+
+
+class _Refund(BaseModel):
+    refund_id: str | None
+    status: Literal["refunded", "not_charged"]
+    amount: str
+
+
+class PaymentActivities:
+    def __init__(self, client: "PlatformClient") -> None:
+        self._platform = client
+
+    @activity.defn(name="confirm_payment_status")
+    async def confirm_payment_status(self, inp: PaymentStatusInput) -> PaymentStatusResult:
+        """The channel's word on the payment; only `succeeded` counts as paid (DESIGN section 1).
+
+        The order's method and amount go along because the channel creates a transaction it has
+        never seen from them; the answer carries what the channel says was paid, which
+        reconciliation compares with the order.
+        """
+        route = path("/v1/payments/transactions/{}", inp.transaction_id)
+        data = await self._platform.get(
+            route,
+            {
+                "order_id": inp.order_id,
+                "method": inp.payment_method.value,
+                "amount": money(inp.amount),
+                "currency": inp.currency,
+            },
+        )
+        result = parse(PaymentStatusResult, data, route)
+        activity.logger.debug("order %s: payment is %s", inp.order_id, result.status.value)
+        return result
+
+    @activity.defn(name="refund_payment")
+    async def refund_payment(self, inp: RefundInput) -> CompensationResult:
+        route = path("/v1/payments/transactions/{}/refunds", inp.transaction_id)
+        data = await self._platform.post(
+            route,
+            {
+                "order_id": inp.order_id,
+                "amount": money(inp.amount),
+                "currency": inp.currency,
+                "reason": inp.reason,
+            },
+            inp.idempotency_key,
+        )
+        refund = parse(_Refund, data, route)
+        if refund.status == "not_charged":
+            activity.logger.info("order %s: nothing to refund (never charged)", inp.order_id)
+            return CompensationResult(applied=False, detail="the channel never charged it")
+        activity.logger.info("order %s: refunded %s", inp.order_id, refund.amount)
+        return CompensationResult(
+            applied=True, detail=f"refund {refund.refund_id} of {refund.amount} {inp.currency}"
+        )

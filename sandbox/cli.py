@@ -1,0 +1,225 @@
+"""`python -m sandbox`: serve the sandbox, or drive a running one over HTTP.
+
+    serve [--host H] [--port P]                 run the HTTP app (defaults from settings)
+    approve-review TRANSACTION_ID               end the manual review of a `pay-review` payment
+    faults [--error-rate R] [--latency-ms N]    set the global fault switch (no flag: show it)
+    ledger [--order ORDER_ID] [--json]          the effect ledger, as a table or JSON
+
+The client commands talk to `--url` (default `UPGRADE_PLATFORM_URL`). Exit codes: 0 ok, 2 invalid
+input (one line on stderr naming the argument), 1 anything else (e.g. the sandbox is not running).
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from service.settings import Settings, load_settings
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage on bad input; we promise one line naming the argument.
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def _error_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _latency_ms(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 60_000:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 60000")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 65535")
+    return value
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m sandbox", description="The platform sandbox.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    client = _Parser(add_help=False)
+    client.add_argument(
+        "--url", default=settings.platform_url, help="sandbox base URL (%(default)s)"
+    )
+
+    serve = commands.add_parser("serve", help="run the sandbox HTTP service")
+    serve.add_argument("--host", default=settings.sandbox_host, help="(%(default)s)")
+    serve.add_argument("--port", type=_port, default=settings.sandbox_port, help="(%(default)s)")
+
+    approve = commands.add_parser(
+        "approve-review", parents=[client], help="approve a payment in manual review"
+    )
+    approve.add_argument("transaction_id", metavar="TRANSACTION_ID")
+
+    faults = commands.add_parser(
+        "faults", parents=[client], help="set (or, without flags, show) the global fault switch"
+    )
+    faults.add_argument("--error-rate", type=_error_rate, help="fraction of calls answering 503")
+    faults.add_argument("--latency-ms", type=_latency_ms, help="latency added to every call")
+
+    ledger = commands.add_parser("ledger", parents=[client], help="print the effect ledger")
+    ledger.add_argument("--order", metavar="ORDER_ID", help="only this order's effects")
+    ledger.add_argument("--json", action="store_true", help="print the JSON list")
+    return parser
+
+
+# Client commands -------------------------------------------------------------------------------
+def _request(settings: Settings, url: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    try:
+        with httpx.Client(base_url=url, timeout=settings.http_timeout_s) as http:
+            return http.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        raise CliError(f"sandbox not reachable at {url}: {exc or type(exc).__name__}") from exc
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        error = response.json()["error"]
+        return f"{error['type']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+
+
+def _approve(settings: Settings, args: argparse.Namespace) -> str:
+    response = _request(
+        settings,
+        args.url,
+        "POST",
+        f"/v1/sandbox/transactions/{quote(args.transaction_id, safe='')}/approve-review",
+    )
+    if response.status_code in (404, 422):
+        raise CliError(f"argument TRANSACTION_ID: {_error_message(response)}", EXIT_INVALID)
+    if response.is_error:
+        raise CliError(f"approve-review failed: {_error_message(response)}")
+    body = response.json()
+    return f"{body['transaction_id']}: approved (status now {body['status']})"
+
+
+def _faults(settings: Settings, args: argparse.Namespace) -> str:
+    if args.error_rate is None and args.latency_ms is None:
+        response = _request(settings, args.url, "GET", "/v1/sandbox/faults")
+    else:
+        current = _request(settings, args.url, "GET", "/v1/sandbox/faults")
+        if current.is_error:
+            raise CliError(f"faults failed: {_error_message(current)}")
+        wanted = current.json()
+        # Only the flags given change: `--latency-ms 0` alone keeps the current error rate.
+        if args.error_rate is not None:
+            wanted["error_rate"] = args.error_rate
+        if args.latency_ms is not None:
+            wanted["latency_ms"] = args.latency_ms
+        response = _request(settings, args.url, "PUT", "/v1/sandbox/faults", json=wanted)
+    if response.is_error:
+        raise CliError(f"faults failed: {_error_message(response)}")
+    body = response.json()
+    return f"error_rate={body['error_rate']} latency_ms={body['latency_ms']}"
+
+
+def format_ledger(entries: Sequence[dict[str, Any]]) -> str:
+    """A readable table: one effect per line, detail as compact JSON at the end."""
+    if not entries:
+        return "(no effects)"
+    header = ("SEQ", "AT", "ORDER", "EFFECT", "KEY", "DETAIL")
+    rows = [
+        (
+            str(entry["seq"]),
+            entry["at"],
+            entry["order_id"],
+            f"{entry['system']}/{entry['action']}",
+            entry["key"],
+            json.dumps(entry["detail"], sort_keys=True, separators=(",", ":")),
+        )
+        for entry in entries
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]))
+    return "\n".join(lines)
+
+
+def _ledger(settings: Settings, args: argparse.Namespace) -> str:
+    params = {"order_id": args.order} if args.order else None
+    response = _request(settings, args.url, "GET", "/v1/sandbox/ledger", params=params)
+    if response.is_error:
+        raise CliError(f"ledger failed: {_error_message(response)}")
+    entries: list[dict[str, Any]] = response.json()
+    return json.dumps(entries, indent=2) if args.json else format_ledger(entries)
+
+
+# Serving ---------------------------------------------------------------------------------------
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: the client commands must not pay for (or depend on) the server stack.
+    import uvicorn
+
+    from sandbox.app import create_app
+    from sandbox.store import DB_FILENAME
+    from service.logging import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_app(settings)
+    print(
+        f"sandbox: http://{args.host}:{args.port} (time scale {settings.time_scale:g}, "
+        f"data {settings.data_dir / DB_FILENAME})",
+        file=sys.stderr,
+        flush=True,
+    )
+    # log_config=None: uvicorn's loggers go through the structlog setup above.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=True)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = "UPGRADE_" + "_".join(str(part) for part in first["loc"]).upper()
+        print(f"error: {variable}: {first['msg']}", file=sys.stderr)
+        return EXIT_INVALID
+    args = build_parser(settings).parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        handler = {"approve-review": _approve, "faults": _faults, "ledger": _ledger}
+        print(handler[args.command](settings, args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_OK

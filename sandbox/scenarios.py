@@ -1,0 +1,159 @@
+"""Scenario tokens and delay maths of the sandbox: pure functions, no I/O, no clock of their own.
+
+Everything time-dependent takes `now` and the moment a thing started, and every delay is divided
+by the time scale here, so the store only keeps timestamps and the answer is recomputed on each
+read. Delays are spread deterministically (a hash of the ids, never `random`) so a test or a demo
+sees the same timings on every run.
+
+Tokens are matched case-insensitively as whole segments of an id: `app-lag-1` lags, `flagship`
+does not (a bare substring test would turn every "flag..." app into a lagging one).
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple
+
+from domain.catalog import Catalog, ChangeKind
+from domain.models import PaymentMethod, PaymentStatus
+
+
+class Token(StrEnum):
+    PAY_FAIL = "pay-fail"
+    PAY_REVIEW = "pay-review"
+    PAY_NEVER = "pay-never"
+    PAY_SHORT = "pay-short"
+    ACCT_STALE = "acct-stale"
+    NOCAP = "nocap"
+    LAG = "lag"
+    FLAKY = "flaky"
+
+
+_TOKEN_PATTERNS = {
+    token: re.compile(rf"(?<![a-z0-9]){re.escape(token.value)}(?![a-z0-9])", re.IGNORECASE)
+    for token in Token
+}
+
+
+def has_token(value: str | None, token: Token) -> bool:
+    """Whether `value` contains `token` as a segment delimited by non-alphanumerics or the ends."""
+    return value is not None and _TOKEN_PATTERNS[token].search(value) is not None
+
+
+class Window(NamedTuple):
+    earliest: timedelta
+    latest: timedelta
+
+
+# The channel's typical confirmation delay (DESIGN section 1), before the time scale.
+PAYMENT_DELAY: dict[PaymentMethod, timedelta] = {
+    PaymentMethod.ALIPAY: timedelta(seconds=60),
+    PaymentMethod.WECHAT_PAY: timedelta(seconds=60),
+    PaymentMethod.BANK_CARD: timedelta(minutes=5),
+    PaymentMethod.CORPORATE_TRANSFER: timedelta(hours=24),
+}
+SHORT_PAYMENT = Decimal("1.00")
+
+ALLOCATION_WINDOW = Window(timedelta(minutes=10), timedelta(minutes=20))
+# The sandbox converges inside the first three quarters of the policy's propagation windows
+# (15-30 min, 60-120 min): a normal run never needs a re-push, only the `lag` token does.
+BASIC_PROPAGATION = Window(timedelta(minutes=15), timedelta(minutes=22.5))
+ADVANCED_PROPAGATION = Window(timedelta(minutes=60), timedelta(minutes=90))
+LAG_PROPAGATION = timedelta(hours=3)
+_ADVANCED_KINDS = frozenset({ChangeKind.ADVANCED_PERMISSION, ChangeKind.CAPABILITY})
+
+FLAKY_ERROR_RATE = 0.3
+
+
+class MediaProfile(NamedTuple):
+    resolution: str
+    max_bitrate_kbps: int
+
+
+MEDIA_PROFILES: dict[str, MediaProfile] = {
+    "hd_720p": MediaProfile("1280x720", 2_500),
+    "fhd_1080p": MediaProfile("1920x1080", 4_500),
+    "uhd_4k": MediaProfile("3840x2160", 16_000),
+}
+
+
+def scaled(delay: timedelta, time_scale: float) -> timedelta:
+    if time_scale <= 0:
+        raise ValueError("time_scale must be > 0")
+    return delay / time_scale
+
+
+def spread(window: Window, *parts: str) -> timedelta:
+    """A point of `window` chosen by a stable hash of `parts`: same ids, same delay, every run."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    fraction = int.from_bytes(digest[:8], "big") / float(2**64 - 1)
+    return window.earliest + (window.latest - window.earliest) * fraction
+
+
+# Payment channel -------------------------------------------------------------------------------
+def payment_status(
+    transaction_id: str,
+    method: PaymentMethod,
+    created_at: datetime,
+    now: datetime,
+    *,
+    approved: bool,
+    time_scale: float,
+) -> PaymentStatus:
+    """What the channel reports for a transaction first seen at `created_at`."""
+    if has_token(transaction_id, Token.PAY_NEVER):
+        return PaymentStatus.PENDING
+    if now - created_at < scaled(PAYMENT_DELAY[method], time_scale):
+        return PaymentStatus.PENDING
+    if has_token(transaction_id, Token.PAY_FAIL):
+        return PaymentStatus.FAILED
+    if has_token(transaction_id, Token.PAY_REVIEW) and not approved:
+        return PaymentStatus.UNDER_REVIEW
+    return PaymentStatus.SUCCEEDED
+
+
+def reported_amount(transaction_id: str, order_amount: Decimal) -> Decimal:
+    """The amount the channel says was paid: the order amount, or 1.00 less for `pay-short`."""
+    if has_token(transaction_id, Token.PAY_SHORT):
+        return order_amount - SHORT_PAYMENT
+    return order_amount
+
+
+# Accounts and billing --------------------------------------------------------------------------
+def initial_account_plan(account_id: str, from_plan: str, catalog: Catalog) -> str:
+    """The plan of an account seen for the first time: the order's `from_plan`, unless stale.
+
+    A stale account sits one tier below `from_plan` (or above, for the lowest tier), the way a
+    lapsed or already-changed subscription disagrees with the order in real life.
+    """
+    if not has_token(account_id, Token.ACCT_STALE):
+        return from_plan
+    tier = catalog.plans[from_plan].tier
+    by_tier = {plan.tier: plan.name for plan in catalog.plans.values()}
+    return by_tier.get(tier - 1) or by_tier.get(tier + 1) or from_plan
+
+
+def quota_rules(plan: str, features: Iterable[str], catalog: Catalog) -> str:
+    """The billing system's quota rule set: pay-as-you-go, or a monthly package plus add-ons."""
+    base = plan if catalog.plans[plan].tier == 0 else f"monthly:{plan}"
+    return base + "".join(f"+{feature}" for feature in features)
+
+
+# Resource scheduler ----------------------------------------------------------------------------
+def allocation_delay(app_id: str, region: str, time_scale: float) -> timedelta:
+    return scaled(spread(ALLOCATION_WINDOW, "allocation", app_id, region), time_scale)
+
+
+# Regional config -------------------------------------------------------------------------------
+def propagation_delay(
+    app_id: str, region: str, change_kinds: Iterable[str], time_scale: float
+) -> timedelta:
+    """How long `region` takes to apply a version, from its first push: the slowest kind decides."""
+    if has_token(app_id, Token.LAG):
+        return scaled(LAG_PROPAGATION, time_scale)
+    advanced = any(kind in _ADVANCED_KINDS for kind in change_kinds)
+    window = ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
+    return scaled(spread(window, "propagation", app_id, region), time_scale)

@@ -1,0 +1,326 @@
+"""The sandbox's persistence: one SQLite file (WAL) holding the simulated systems' state, the
+idempotency records and the effect ledger, so all of it survives a restart and can be audited.
+
+Boundary: SQL schema, connection handling, transactions, the idempotency table and the ledger.
+What each simulated system does with its tables lives in `sandbox.systems`.
+
+Concurrency: one connection guarded by a lock; every unit of work runs in a worker thread inside
+one `BEGIN IMMEDIATE` transaction, so the event loop never blocks on disk and "look up the key,
+apply the effect, record it in the ledger, store the response" is atomic: a crash in between
+leaves no half-applied call behind.
+"""
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sandbox.errors import Unprocessable
+
+T = TypeVar("T")
+
+DB_FILENAME = "sandbox.sqlite3"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idempotency (
+    key         TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,          -- "METHOD /path": a key belongs to one endpoint
+    status      INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    system   TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_by_order ON ledger (order_id, seq);
+CREATE TABLE IF NOT EXISTS transactions (
+    transaction_id TEXT PRIMARY KEY,
+    order_id       TEXT NOT NULL,
+    method         TEXT NOT NULL,
+    amount         TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    approved_at    TEXT
+);
+CREATE TABLE IF NOT EXISTS claims (
+    transaction_id TEXT PRIMARY KEY,
+    order_id       TEXT NOT NULL,
+    claimed_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    transaction_id TEXT PRIMARY KEY,    -- money comes back once per transaction
+    refund_id      TEXT NOT NULL,
+    order_id       TEXT NOT NULL,
+    amount         TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    refunded_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id  TEXT PRIMARY KEY,
+    plan        TEXT NOT NULL,
+    quota_rules TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS apps (
+    app_id     TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS billing_updates (
+    order_id             TEXT PRIMARY KEY,  -- billing is idempotent on the order id
+    account_id           TEXT NOT NULL,
+    previous_plan        TEXT NOT NULL,
+    previous_quota_rules TEXT NOT NULL,
+    plan                 TEXT NOT NULL,
+    quota_rules          TEXT NOT NULL,
+    updated_at           TEXT NOT NULL,
+    reverted_at          TEXT
+);
+CREATE TABLE IF NOT EXISTS allocations (
+    order_id      TEXT PRIMARY KEY,
+    allocation_id TEXT NOT NULL,
+    app_id        TEXT NOT NULL,
+    regions       TEXT NOT NULL,            -- JSON list
+    features      TEXT NOT NULL,            -- JSON list
+    requested_at  TEXT NOT NULL,
+    released_at   TEXT
+);
+CREATE TABLE IF NOT EXISTS media_profiles (
+    profile_id       TEXT PRIMARY KEY,
+    order_id         TEXT NOT NULL,
+    app_id           TEXT NOT NULL,
+    profile          TEXT NOT NULL,
+    resolution       TEXT NOT NULL,
+    max_bitrate_kbps INTEGER NOT NULL,
+    generated_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS config_versions (
+    app_id           TEXT NOT NULL,
+    version          INTEGER NOT NULL,
+    previous_version INTEGER NOT NULL,
+    order_id         TEXT NOT NULL,
+    plan             TEXT NOT NULL,
+    features         TEXT NOT NULL,         -- JSON list
+    change_kinds     TEXT NOT NULL,         -- JSON list
+    media_profile_id TEXT,
+    published_at     TEXT NOT NULL,
+    rolled_back_at   TEXT,
+    PRIMARY KEY (app_id, version)
+);
+CREATE TABLE IF NOT EXISTS config_pushes (
+    app_id        TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    region        TEXT NOT NULL,
+    first_push_at TEXT NOT NULL,            -- the region's clock: never restarted by a re-push
+    pushes        INTEGER NOT NULL,
+    PRIMARY KEY (app_id, version, region)
+);
+CREATE TABLE IF NOT EXISTS entitlement_grants (
+    order_id       TEXT PRIMARY KEY,
+    app_id         TEXT NOT NULL,
+    account_id     TEXT NOT NULL,
+    plan           TEXT NOT NULL,
+    features       TEXT NOT NULL,           -- JSON list
+    activated_at   TEXT NOT NULL,
+    deactivated_at TEXT
+);
+CREATE INDEX IF NOT EXISTS grants_by_app ON entitlement_grants (app_id, activated_at);
+CREATE TABLE IF NOT EXISTS tickets (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id  TEXT NOT NULL UNIQUE,
+    order_id   TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    diagnosis  TEXT NOT NULL,               -- JSON object
+    opened_at  TEXT NOT NULL,
+    closed_at  TEXT,
+    resolution TEXT,
+    UNIQUE (order_id, reason)               -- one ticket per order and reason
+);
+"""
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Tx:
+    """One open transaction: thin helpers over the connection, plus the ledger writer."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def one(self, sql: str, *params: Any) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+        return row
+
+    def scalar(self, sql: str, *params: Any) -> int:
+        """The first column of the first row of an aggregate query (COUNT, COALESCE(MAX...))."""
+        row = self._conn.execute(sql, params).fetchone()
+        if row is None or row[0] is None:
+            raise LookupError(f"no scalar value from {sql!r}")
+        return int(row[0])
+
+    def all(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        return list(self._conn.execute(sql, params).fetchall())
+
+    def execute(self, sql: str, *params: Any) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+    def insert(self, table: str, row: dict[str, Any], *, replace: bool = False) -> None:
+        """Insert one row; `table` and the column names come from our code, never from input."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        self._conn.execute(f"{verb} INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+
+    def record_effect(
+        self,
+        *,
+        system: str,
+        action: str,
+        order_id: str,
+        key: str,
+        at: datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        self._conn.execute(
+            "INSERT INTO ledger (system, action, order_id, key, at, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (system, action, order_id, key, to_iso(at), json.dumps(detail, sort_keys=True)),
+        )
+
+    def ledger(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        if order_id is None:
+            rows = self.all("SELECT * FROM ledger ORDER BY seq")
+        else:
+            rows = self.all("SELECT * FROM ledger WHERE order_id = ? ORDER BY seq", order_id)
+        return [
+            {
+                "seq": row["seq"],
+                "system": row["system"],
+                "action": row["action"],
+                "order_id": row["order_id"],
+                "key": row["key"],
+                "at": row["at"],
+                "detail": json.loads(row["detail"]),
+            }
+            for row in rows
+        ]
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def replay_or_apply(
+    tx: Tx,
+    *,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    apply: Callable[[], dict[str, Any]],
+) -> StoredResponse:
+    """The idempotency rule: a known key answers its stored response and applies nothing.
+
+    Only successes are stored. A refusal raises out of `apply`, the transaction rolls back, and
+    the same key may be retried later (e.g. after an operator fixed the data) and evaluated anew.
+    """
+    row = tx.one("SELECT fingerprint, status, body FROM idempotency WHERE key = ?", key)
+    if row is not None:
+        if row["fingerprint"] != fingerprint:
+            raise Unprocessable(
+                f"Idempotency-Key {key!r} was already used for {row['fingerprint']}",
+                field="Idempotency-Key",
+                type="IdempotencyKeyReused",
+            )
+        return StoredResponse(row["status"], json.loads(row["body"]), replayed=True)
+    body = apply()
+    tx.execute(
+        "INSERT INTO idempotency (key, fingerprint, status, body, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        key,
+        fingerprint,
+        200,
+        json.dumps(body),
+        to_iso(now),
+    )
+    return StoredResponse(200, body, replayed=False)
+
+
+class Store:
+    """The sandbox database. Open once per process; close on shutdown."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are explicit (`BEGIN IMMEDIATE` in `_run`), never implicit.
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        self._closed = False
+        self._initialise()
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> "Store":
+        return cls(data_dir / DB_FILENAME)
+
+    def _initialise(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across process crashes in WAL mode; only an OS crash may lose the
+        # last transactions, acceptable for a simulator.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        # A second process on the same file (e.g. a CLI) waits instead of failing at once.
+        conn.execute("PRAGMA busy_timeout=5000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} has schema version {version}, newer than this sandbox "
+                f"({SCHEMA_VERSION}); use a newer sandbox or another data dir"
+            )
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def run_sync(self, work: Callable[[Tx], T]) -> T:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the sandbox store is closed")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(Tx(self._conn))
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return result
+
+    async def run(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in one transaction, in a worker thread (SQLite calls block)."""
+        return await asyncio.to_thread(self.run_sync, work)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()

@@ -1,0 +1,12 @@
+"""What each simulated system does, one module per system, mirroring `activities/`.
+
+Boundary: plain functions over one open store transaction (`Call`), with no HTTP and no clock of
+their own; the routes in `sandbox.app` decide idempotency, faults and the JSON answer. A function
+either returns its response model (after recording its effect in the ledger, if it had one) or
+raises a `sandbox.errors.ApiError`, which rolls the whole call back.
+
+Besides the idempotency key, some systems are idempotent on their own natural key, because the
+real ones are: billing per order, allocations per order, refunds per transaction, entitlements
+per order, tickets per (order, reason), and every compensation ("nothing to undo" the second
+time). Such repeats answer the existing state and record no new effect.
+"""

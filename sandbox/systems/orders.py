@@ -1,0 +1,93 @@
+"""Orders and accounts: accounts and apps created on first sight, and reconciliation (order,
+account, app and transaction must agree; the transaction is then claimed by the order)."""
+
+import sqlite3
+
+from domain.errors import ErrorType
+from sandbox import scenarios
+from sandbox.errors import Refusal
+from sandbox.schemas import ReconcileIn, ReconcileOut
+from sandbox.store import to_iso
+from sandbox.systems.call import Call, check_plan
+
+
+def ensure_account(call: Call, account_id: str, from_plan: str) -> sqlite3.Row:
+    """The account; created on the order's `from_plan` (or a stale plan) when first seen."""
+    row = call.tx.one("SELECT * FROM accounts WHERE account_id = ?", account_id)
+    if row is not None:
+        return row
+    plan = scenarios.initial_account_plan(account_id, from_plan, call.catalog)
+    call.tx.insert(
+        "accounts",
+        {
+            "account_id": account_id,
+            "plan": plan,
+            "quota_rules": scenarios.quota_rules(plan, (), call.catalog),
+            "created_at": to_iso(call.now),
+        },
+    )
+    row = call.tx.one("SELECT * FROM accounts WHERE account_id = ?", account_id)
+    if row is None:
+        raise RuntimeError(f"account {account_id!r} vanished inside its own transaction")
+    return row
+
+
+def ensure_app(call: Call, app_id: str, account_id: str) -> str:
+    """The account the app belongs to; a new app belongs to the account it is first seen with."""
+    row = call.tx.one("SELECT account_id FROM apps WHERE app_id = ?", app_id)
+    if row is not None:
+        owner: str = row["account_id"]
+        return owner
+    call.tx.insert(
+        "apps", {"app_id": app_id, "account_id": account_id, "created_at": to_iso(call.now)}
+    )
+    return account_id
+
+
+def reconcile(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
+    """Match order, account, app and transaction; claim the transaction for the order.
+
+    Checked in the order a person would fix them: the account's plan, the app's owner, then the
+    transaction. A refusal names the field and changes nothing (the call rolls back).
+    """
+    check_plan(call.catalog, body.from_plan, "from_plan")
+    account = ensure_account(call, body.account_id, body.from_plan)
+    if account["plan"] != body.from_plan:
+        raise Refusal(
+            ErrorType.RECONCILIATION_MISMATCH,
+            f"account {body.account_id} is on plan {account['plan']!r}, "
+            f"but the order upgrades from {body.from_plan!r}",
+            field="from_plan",
+        )
+    if ensure_app(call, body.app_id, body.account_id) != body.account_id:
+        raise Refusal(
+            ErrorType.RECONCILIATION_MISMATCH,
+            f"app {body.app_id} does not belong to account {body.account_id}",
+            field="app_id",
+        )
+    claim = call.tx.one("SELECT order_id FROM claims WHERE transaction_id = ?", body.transaction_id)
+    if claim is not None and claim["order_id"] != order_id:
+        raise Refusal(
+            ErrorType.RECONCILIATION_MISMATCH,
+            f"transaction {body.transaction_id} is already claimed by order {claim['order_id']}",
+            field="transaction_id",
+        )
+    if claim is None:
+        call.tx.insert(
+            "claims",
+            {
+                "transaction_id": body.transaction_id,
+                "order_id": order_id,
+                "claimed_at": to_iso(call.now),
+            },
+        )
+    call.effect(
+        "orders",
+        "reconcile",
+        order_id,
+        account_id=body.account_id,
+        app_id=body.app_id,
+        transaction_id=body.transaction_id,
+        account_plan=account["plan"],
+    )
+    return ReconcileOut(account_plan=account["plan"])

@@ -1,0 +1,197 @@
+"""Entitlement, notification and ticket activities against the real sandbox app, and the
+retry story under injected faults: retryable errors, and no effect applied twice."""
+
+from typing import Any
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities import EntitlementActivities, NotificationActivities, TicketActivities
+from activities.http import PlatformClient
+from domain.errors import ErrorType
+from domain.stages import Stage
+from domain.status import EscalationReason, Severity
+from domain.steps import (
+    CacheInvalidationInput,
+    ClientRefreshInput,
+    CloseTicketInput,
+    Diagnosis,
+    EntitlementsInput,
+    EscalateInput,
+    NotifyInput,
+)
+
+WF = "upgrade-ORD-1"
+
+
+async def ledger(platform: PlatformClient, order_id: str = "ORD-1") -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = await platform.get("/v1/sandbox/ledger", {"order_id": order_id})
+    return entries
+
+
+def entitlements_input(app_id: str = "app-1", key: str = f"{WF}:activate") -> EntitlementsInput:
+    return EntitlementsInput(
+        order_id="ORD-1",
+        idempotency_key=key,
+        account_id="acct-1",
+        app_id=app_id,
+        plan="premium",
+        features=("api.cloud_recording",),
+    )
+
+
+async def test_activate_invalidate_deactivate(
+    platform: PlatformClient, env: ActivityEnvironment
+) -> None:
+    acts = EntitlementActivities(platform)
+    active = await env.run(acts.activate_entitlements, entitlements_input())
+    assert active.active == ("plan:premium", "api.cloud_recording")
+    await env.run(
+        acts.invalidate_console_cache,
+        CacheInvalidationInput(
+            order_id="ORD-1", idempotency_key=f"{WF}:cache", account_id="acct-1", app_id="app-1"
+        ),
+    )
+    off = await env.run(acts.deactivate_entitlements, entitlements_input(key=f"{WF}:deactivate"))
+    assert off.applied is True
+    nothing = await env.run(
+        acts.deactivate_entitlements, entitlements_input("app-2", key=f"{WF}:deactivate:2")
+    )
+    assert nothing.applied is False
+    assert [e["action"] for e in await ledger(platform)] == [
+        "activate",
+        "invalidate_cache",
+        "deactivate",
+    ]
+
+
+async def test_notify_and_refresh(platform: PlatformClient, env: ActivityEnvironment) -> None:
+    acts = NotificationActivities(platform)
+    notify = NotifyInput(
+        order_id="ORD-1",
+        idempotency_key=f"{WF}:notify",
+        account_id="acct-1",
+        app_id="app-1",
+        outcome="active",
+        message="Premium is active in every region.",
+    )
+    assert await env.run(acts.notify_customer, notify) is None
+    await env.run(acts.notify_customer, notify)  # a retry: replayed, not sent twice
+    await env.run(
+        acts.request_client_refresh,
+        ClientRefreshInput(
+            order_id="ORD-1",
+            idempotency_key=f"{WF}:refresh",
+            app_id="app-1",
+            media_profile_id=None,
+        ),
+    )
+    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
+        "notifications/notify",
+        "clients/refresh",
+    ]
+
+
+def escalation(key: str) -> EscalateInput:
+    return EscalateInput(
+        order_id="ORD-1",
+        idempotency_key=key,
+        reason=EscalationReason.ACTIVATION_SLA,
+        severity=Severity.HIGH,
+        diagnosis=Diagnosis(
+            stage=Stage.PROPAGATING,
+            in_stage_seconds=5400.0,
+            attempts=3,
+            last_error=None,
+            lagging_regions=("eu-west",),
+            likely_cause="config sync slow at peak time",
+            summary="ORD-1: basic → premium via alipay",
+        ),
+    )
+
+
+async def test_escalate_once_per_reason_and_close(
+    platform: PlatformClient, env: ActivityEnvironment
+) -> None:
+    tickets = TicketActivities(platform)
+    first = await env.run(tickets.escalate, escalation(f"{WF}:escalate:activation_sla"))
+    # A new run of the same order escalating the same reason gets the same ticket.
+    again = await env.run(tickets.escalate, escalation("upgrade-ORD-1-run2:escalate"))
+    assert again == first
+    await env.run(
+        tickets.close_ticket,
+        CloseTicketInput(
+            order_id="ORD-1",
+            idempotency_key=f"{WF}:close:{first.ticket_id}",
+            ticket_id=first.ticket_id,
+            resolution="activated",
+        ),
+    )
+    assert [e["action"] for e in await ledger(platform)] == ["open", "close"]
+
+
+async def test_injected_faults_are_retryable_and_never_apply_twice(
+    platform: PlatformClient, env: ActivityEnvironment
+) -> None:
+    await platform._http.put("/v1/sandbox/faults", json={"error_rate": 0.6, "latency_ms": 0})
+    acts = EntitlementActivities(platform)
+    errors: list[ApplicationError] = []
+    for n in range(20):
+        step = CacheInvalidationInput(
+            order_id="ORD-1",
+            idempotency_key=f"{WF}:cache:{n}",
+            account_id="acct-1",
+            app_id="app-1",
+        )
+        while True:  # what Temporal's retry policy does, minus the backoff
+            try:
+                await env.run(acts.invalidate_console_cache, step)
+                break
+            except ApplicationError as exc:
+                errors.append(exc)
+    assert errors
+    assert {(e.type, e.non_retryable) for e in errors} == {
+        (ErrorType.PLATFORM_UNAVAILABLE.value, False)
+    }
+    keys = [e["key"] for e in await ledger(platform)]
+    assert sorted(keys) == sorted(f"{WF}:cache:{n}" for n in range(20))
+
+
+async def test_flaky_app_answers_503_sometimes(
+    platform: PlatformClient, env: ActivityEnvironment
+) -> None:
+    acts = EntitlementActivities(platform)
+    answered = 0
+    errors: list[ApplicationError] = []
+    for n in range(30):
+        try:
+            await env.run(
+                acts.activate_entitlements, entitlements_input("app-flaky", key=f"{WF}:act:{n}")
+            )
+            answered += 1
+        except ApplicationError as exc:
+            errors.append(exc)
+    assert answered > 0
+    assert errors
+    assert {e.type for e in errors} == {ErrorType.PLATFORM_UNAVAILABLE.value}
+    # However many attempts got through, the order's grant was activated exactly once.
+    assert [e["action"] for e in await ledger(platform)] == ["activate"]
+
+
+async def test_invalid_body_is_a_contract_error(
+    platform: PlatformClient, env: ActivityEnvironment
+) -> None:
+    acts = NotificationActivities(platform)
+    bad = NotifyInput(
+        order_id="ORD-1",
+        idempotency_key=f"{WF}:notify",
+        account_id="acct-1",
+        app_id="app-1",
+        outcome="active",
+        message="x" * 5000,  # longer than the platform accepts
+    )
+    with pytest.raises(ApplicationError) as caught:
+        await env.run(acts.notify_customer, bad)
+    assert caught.value.type == ErrorType.PLATFORM_CONTRACT.value
+    assert caught.value.non_retryable is True

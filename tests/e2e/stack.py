@@ -1,0 +1,150 @@
+"""A private copy of the whole system as real processes on loopback, for end-to-end tests:
+the Temporal dev server (its own SQLite file), the sandbox platform and one worker, on free ports,
+at a high time scale. Commands run the way an operator runs them: `python starter.py ...`,
+`python -m sandbox ...`.
+"""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+
+from service.temporal import connect
+from tests.servers import _binary
+from workflows.search_attributes import dev_server_flags
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class LiveStack:
+    data_dir: Path
+    time_scale: float
+    temporal_port: int = field(default_factory=free_port)
+    ui_port: int = field(default_factory=free_port)
+    sandbox_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _client: Client | None = None
+
+    async def client(self) -> Client:
+        if self._client is None:
+            self._client = await connect(f"127.0.0.1:{self.temporal_port}", "default")
+        return self._client
+
+    def forget_client(self) -> None:
+        self._client = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            TEMPORAL_ADDRESS=f"127.0.0.1:{self.temporal_port}",
+            TEMPORAL_NAMESPACE="default",
+            UPGRADE_TIME_SCALE=str(self.time_scale),
+            UPGRADE_DATA_DIR=str(self.data_dir),
+            UPGRADE_SANDBOX_PORT=str(self.sandbox_port),
+            UPGRADE_PLATFORM_URL=f"http://127.0.0.1:{self.sandbox_port}",
+            UPGRADE_LOG_FORMAT="json",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = (self.data_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._spawn(
+            "temporal",
+            [
+                _binary("temporal"), "server", "start-dev",
+                "--db-filename", str(self.data_dir / "temporal.db"),
+                "--ip", "127.0.0.1", "--port", str(self.temporal_port),
+                "--ui-port", str(self.ui_port), "--headless", "--log-level", "error",
+                *dev_server_flags(),
+            ],
+        )  # fmt: skip
+        self._spawn("sandbox", [sys.executable, "-m", "sandbox", "serve",
+                                "--port", str(self.sandbox_port)])  # fmt: skip
+        self._wait_port(self.temporal_port, "temporal")
+        self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
+        self._spawn("worker", [sys.executable, "worker.py"])
+
+    def _check_alive(self, name: str) -> None:
+        proc = self.processes[name]
+        if proc.poll() is not None:
+            log = (self.data_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
+
+    def _wait_port(self, port: int, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(name)
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} did not listen on {port}")
+
+    def _wait_http(self, url: str, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(name)
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} did not answer {url}")
+
+    def stop(self) -> None:
+        for name in ("worker", "sandbox", "temporal"):
+            proc = self.processes.get(name)
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    async def run(self, *args: str, timeout: float = 120) -> CliResult:
+        """Run `python <args>` (e.g. `starter.py status X --json`) against this stack."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, cwd=ROOT, env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        assert proc.returncode is not None
+        return CliResult(proc.returncode, out.decode(), err.decode())

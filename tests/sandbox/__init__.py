@@ -1,0 +1,1 @@
+"""Tests of the sandbox platform: scenario maths, HTTP contract, persistence, CLI."""

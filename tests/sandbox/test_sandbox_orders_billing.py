@@ -1,0 +1,145 @@
+"""Reconciliation (every mismatch token and rule) and billing (update, revert) over HTTP."""
+
+from tests.sandbox.helpers import Api
+
+RECONCILE = "/v1/orders/{}/reconcile"
+PLAN = "/v1/billing/accounts/{}/plan"
+
+
+def reconcile_body(**overrides: str) -> dict[str, str]:
+    body = {
+        "account_id": "acct-1",
+        "app_id": "app-1",
+        "from_plan": "basic",
+        "transaction_id": "tx-1",
+    }
+    return {**body, **overrides}
+
+
+def billing_body(order_id: str = "ORD-1", **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "order_id": order_id,
+        "app_id": "app-1",
+        "from_plan": "basic",
+        "to_plan": "premium",
+        "features": [],
+    }
+    return {**body, **overrides}
+
+
+async def test_reconcile_creates_account_and_app_on_first_sight(api: Api) -> None:
+    body = await api.ok(RECONCILE.format("ORD-1"), reconcile_body(), key="k1")
+    assert body == {"account_plan": "basic"}
+    ledger = await api.ledger("ORD-1")
+    assert [(e["system"], e["action"], e["key"]) for e in ledger] == [("orders", "reconcile", "k1")]
+    assert ledger[0]["detail"]["transaction_id"] == "tx-1"
+
+
+async def assert_mismatch(api: Api, order_id: str, body: dict[str, str], field: str) -> str:
+    response = await api.post(RECONCILE.format(order_id), body)
+    assert response.status_code == 409, response.text
+    error = response.json()["error"]
+    assert error["type"] == "ReconciliationMismatch"
+    assert error["field"] == field
+    message: str = error["message"]
+    return message
+
+
+async def test_stale_account_is_a_from_plan_mismatch(api: Api) -> None:
+    message = await assert_mismatch(
+        api, "ORD-1", reconcile_body(account_id="acct-stale-1"), "from_plan"
+    )
+    assert "acct-stale-1" in message
+    assert "'basic'" in message
+    assert await api.ledger() == []
+
+
+async def test_app_of_another_account_is_a_mismatch(api: Api) -> None:
+    await api.ok(RECONCILE.format("ORD-1"), reconcile_body())
+    message = await assert_mismatch(
+        api,
+        "ORD-2",
+        reconcile_body(account_id="acct-2", transaction_id="tx-2"),
+        "app_id",
+    )
+    assert "app-1" in message
+
+
+async def test_transaction_claimed_by_another_order_is_a_mismatch(api: Api) -> None:
+    await api.ok(RECONCILE.format("ORD-1"), reconcile_body())
+    message = await assert_mismatch(api, "ORD-2", reconcile_body(), "transaction_id")
+    assert "ORD-1" in message
+    # The same order reconciling again (e.g. an operator's retry) is fine.
+    await api.ok(RECONCILE.format("ORD-1"), reconcile_body())
+
+
+async def test_a_refusal_is_not_stored_under_its_key(api: Api) -> None:
+    # ORD-2 expects the account on premium: refused while it is on basic...
+    await api.ok(RECONCILE.format("ORD-1"), reconcile_body())
+    ord2 = reconcile_body(from_plan="premium", transaction_id="tx-2")
+    refused = await api.post(RECONCILE.format("ORD-2"), ord2, key="k-ord2")
+    assert refused.status_code == 409
+    # ...then ORD-1's upgrade puts it there, and the very same call (same key) now succeeds.
+    await api.ok(PLAN.format("acct-1"), billing_body())
+    assert await api.ok(RECONCILE.format("ORD-2"), ord2, key="k-ord2") == {
+        "account_plan": "premium"
+    }
+
+
+async def test_unknown_plan_is_a_contract_error(api: Api) -> None:
+    response = await api.post(RECONCILE.format("ORD-1"), reconcile_body(from_plan="gold"))
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "from_plan"
+
+
+async def test_billing_update_switches_plan_and_quota_rules(api: Api) -> None:
+    body = await api.ok(
+        PLAN.format("acct-1"), billing_body(features=["api.cloud_recording"]), key="b1"
+    )
+    assert body == {
+        "previous_plan": "basic",
+        "plan": "premium",
+        "quota_rules": "monthly:premium+api.cloud_recording",
+    }
+    # Idempotent on the order id: another key, same answer, no second effect.
+    again = await api.ok(
+        PLAN.format("acct-1"), billing_body(features=["api.cloud_recording"]), key="b2"
+    )
+    assert again == body
+    assert await api.effects("ORD-1") == ["billing/update_plan"]
+
+
+async def test_billing_from_pay_as_you_go(api: Api) -> None:
+    body = await api.ok(
+        PLAN.format("acct-9"), billing_body(from_plan="pay_as_you_go", to_plan="basic")
+    )
+    assert body == {
+        "previous_plan": "pay_as_you_go",
+        "plan": "basic",
+        "quota_rules": "monthly:basic",
+    }
+
+
+async def test_revert_restores_the_plan_saved_by_the_order(api: Api) -> None:
+    await api.ok(PLAN.format("acct-1"), billing_body())
+    reverted = await api.ok(PLAN.format("acct-1") + "/revert", {"order_id": "ORD-1"})
+    assert reverted["applied"] is True
+    assert "basic" in reverted["detail"]
+    # The account is back on basic: an order from basic reconciles again.
+    await api.ok(RECONCILE.format("ORD-2"), reconcile_body(transaction_id="tx-2"))
+    twice = await api.ok(PLAN.format("acct-1") + "/revert", {"order_id": "ORD-1"})
+    assert twice["applied"] is False
+    assert await api.effects("ORD-1") == ["billing/update_plan", "billing/revert_plan"]
+
+
+async def test_revert_with_nothing_to_undo(api: Api) -> None:
+    body = await api.ok(PLAN.format("acct-1") + "/revert", {"order_id": "ORD-404"})
+    assert body["applied"] is False
+    assert "never updated" in body["detail"]
+    assert await api.ledger() == []
+
+
+async def test_billing_refuses_unknown_features(api: Api) -> None:
+    response = await api.post(PLAN.format("acct-1"), billing_body(features=["api.teleport"]))
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "features"

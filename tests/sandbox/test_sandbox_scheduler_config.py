@@ -1,0 +1,230 @@
+"""Scheduler (allocation, readiness over time, release) and regional config (publish, push,
+propagation by change kind, lag, re-push, rollback) over HTTP, with a hand-moved clock."""
+
+from typing import Any
+
+from domain.catalog import load_catalog
+from sandbox import scenarios
+from tests.sandbox.helpers import Api, FakeClock
+
+REGIONS = list(load_catalog().regions)
+ALLOC = "/v1/scheduler/allocations"
+VERSIONS = "/v1/config/apps/{}/versions"
+
+
+def allocation(app_id: str = "app-1", order_id: str = "ORD-1") -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "app_id": app_id,
+        "regions": ["us-west", "cn-north", "eu-west"],
+        "features": ["ai.conversational_multimodal"],
+    }
+
+
+async def test_nocap_is_refused_for_good(api: Api) -> None:
+    response = await api.post(ALLOC, allocation(app_id="app-nocap"))
+    assert response.status_code == 409
+    assert response.json()["error"]["type"] == "CapacityRefused"
+    assert await api.ledger() == []
+
+
+async def test_regions_become_ready_between_10_and_20_minutes(api: Api, clock: FakeClock) -> None:
+    first = await api.ok(ALLOC, allocation())
+    # Regions come back in catalog order, whatever order they were asked in.
+    assert first == {
+        "allocation_id": "alloc-ORD-1",
+        "ready_regions": [],
+        "pending_regions": ["cn-north", "eu-west", "us-west"],
+    }
+    clock.advance(minutes=10)
+    half = await api.get(f"{ALLOC}/ORD-1", app_id="app-1")
+    expected = [
+        r
+        for r in ("cn-north", "eu-west", "us-west")
+        if scenarios.allocation_delay("app-1", r, 1.0).total_seconds() <= 600
+    ]
+    assert half["ready_regions"] == expected
+    clock.advance(minutes=10)
+    done = await api.get(f"{ALLOC}/ORD-1")
+    assert done["ready_regions"] == ["cn-north", "eu-west", "us-west"]
+    assert done["pending_regions"] == []
+
+
+async def test_allocation_is_idempotent_per_order(api: Api) -> None:
+    await api.ok(ALLOC, allocation(), key="a1")
+    await api.ok(ALLOC, allocation(), key="a2")
+    assert await api.effects("ORD-1") == ["scheduler/allocate"]
+
+
+async def test_release(api: Api) -> None:
+    await api.ok(ALLOC, allocation())
+    released = await api.ok(f"{ALLOC}/ORD-1/release", {"app_id": "app-1"})
+    assert released == {"applied": True, "detail": "released alloc-ORD-1"}
+    again = await api.ok(f"{ALLOC}/ORD-1/release", {"app_id": "app-1"})
+    assert again["applied"] is False
+    assert (await api.http.get(f"{ALLOC}/ORD-1")).status_code == 404
+    assert await api.effects("ORD-1") == ["scheduler/allocate", "scheduler/release"]
+
+
+async def test_release_with_nothing_to_undo(api: Api) -> None:
+    body = await api.ok(f"{ALLOC}/ORD-9/release", {"app_id": "app-1"})
+    assert body["applied"] is False
+    assert await api.ledger() == []
+
+
+async def test_unknown_region_is_a_contract_error(api: Api) -> None:
+    response = await api.post(ALLOC, {**allocation(), "regions": ["mars-1"]})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "regions"
+
+
+async def test_media_profiles(api: Api) -> None:
+    body = await api.ok(
+        "/v1/media/profiles", {"order_id": "ORD-1", "app_id": "app-1", "profile": "fhd_1080p"}
+    )
+    assert body == {
+        "profile_id": "mp-ORD-1-fhd_1080p",
+        "resolution": "1920x1080",
+        "max_bitrate_kbps": 4500,
+    }
+    unknown = await api.post(
+        "/v1/media/profiles", {"order_id": "ORD-1", "app_id": "app-1", "profile": "8k"}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["field"] == "profile"
+
+
+def publish_body(order_id: str = "ORD-1", kinds: tuple[str, ...] = ("plan",)) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "plan": "premium",
+        "features": [],
+        "change_kinds": list(kinds),
+        "media_profile_id": None,
+    }
+
+
+async def push(api: Api, app_id: str, version: int, region: str, key: str | None = None) -> str:
+    body = await api.ok(
+        f"{VERSIONS.format(app_id)}/{version}/push", {"order_id": "ORD-1", "region": region}, key
+    )
+    assert body["region"] == region
+    state: str = body["state"]
+    return state
+
+
+async def test_versions_are_numbered_per_app(api: Api) -> None:
+    assert await api.ok(VERSIONS.format("app-1"), publish_body()) == {
+        "version": 1,
+        "previous_version": 0,
+    }
+    assert await api.ok(VERSIONS.format("app-1"), publish_body("ORD-2")) == {
+        "version": 2,
+        "previous_version": 1,
+    }
+    assert (await api.ok(VERSIONS.format("app-2"), publish_body("ORD-3")))["version"] == 1
+
+
+async def test_publish_checks_the_media_profile(api: Api) -> None:
+    response = await api.post(
+        VERSIONS.format("app-1"), {**publish_body(), "media_profile_id": "mp-nope"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "media_profile_id"
+
+
+async def test_plan_change_propagates_within_22_5_minutes(api: Api, clock: FakeClock) -> None:
+    await api.ok(VERSIONS.format("app-1"), publish_body())
+    regions_url = f"{VERSIONS.format('app-1')}/1/regions"
+    assert await api.get(regions_url) == {"applied": [], "pending": REGIONS}
+    for region in REGIONS:
+        assert await push(api, "app-1", 1, region) == "pushed"
+    clock.advance(minutes=15)
+    early = await api.get(regions_url)
+    assert early["applied"] == [
+        r
+        for r in REGIONS
+        if scenarios.propagation_delay("app-1", r, ["plan"], 1.0).total_seconds() <= 900
+    ]
+    clock.advance(minutes=7.5)
+    assert await api.get(regions_url) == {"applied": REGIONS, "pending": []}
+
+
+async def test_advanced_change_takes_an_hour_or_more(api: Api, clock: FakeClock) -> None:
+    await api.ok(VERSIONS.format("app-1"), publish_body(kinds=("plan", "advanced_permission")))
+    await push(api, "app-1", 1, "eu-west")
+    clock.advance(minutes=59)
+    assert await push(api, "app-1", 1, "eu-west") == "pushed"
+    clock.advance(minutes=31)
+    assert await push(api, "app-1", 1, "eu-west") == "applied"
+
+
+async def test_lag_token_converges_only_after_three_hours(api: Api, clock: FakeClock) -> None:
+    await api.ok(VERSIONS.format("app-lag"), publish_body())
+    for region in REGIONS:
+        await push(api, "app-lag", 1, region)
+    clock.advance(hours=2, minutes=59)
+    assert (await api.get(f"{VERSIONS.format('app-lag')}/1/regions"))["applied"] == []
+    clock.advance(minutes=1)
+    assert (await api.get(f"{VERSIONS.format('app-lag')}/1/regions"))["pending"] == []
+
+
+async def test_a_re_push_is_recorded_but_does_not_restart_the_clock(
+    api: Api, clock: FakeClock
+) -> None:
+    await api.ok(VERSIONS.format("app-1"), publish_body())
+    await push(api, "app-1", 1, "cn-east", key="wf:push:cn-east:1")
+    clock.advance(minutes=10)
+    await push(api, "app-1", 1, "cn-east", key="wf:push:cn-east:2")
+    # Same key again: a replay, nothing new in the ledger.
+    await push(api, "app-1", 1, "cn-east", key="wf:push:cn-east:2")
+    clock.advance(minutes=12.5)
+    # Applied 22.5 min after the *first* push, although the re-push was only 12.5 min ago.
+    assert await push(api, "app-1", 1, "cn-east", key="wf:push:cn-east:3") == "applied"
+    pushes = [e for e in await api.ledger("ORD-1") if e["action"] == "push"]
+    assert [e["key"] for e in pushes] == [f"wf:push:cn-east:{n}" for n in (1, 2, 3)]
+    assert [e["detail"]["push"] for e in pushes] == [1, 2, 3]
+
+
+async def test_push_to_an_unknown_version_or_region(api: Api) -> None:
+    missing = await api.post(
+        f"{VERSIONS.format('app-1')}/7/push", {"order_id": "ORD-1", "region": "cn-east"}
+    )
+    assert missing.status_code == 404
+    await api.ok(VERSIONS.format("app-1"), publish_body())
+    bad_region = await api.post(
+        f"{VERSIONS.format('app-1')}/1/push", {"order_id": "ORD-1", "region": "moon"}
+    )
+    assert bad_region.status_code == 422
+
+
+async def test_rollback(api: Api) -> None:
+    await api.ok(VERSIONS.format("app-1"), publish_body("ORD-0"))
+    await api.ok(VERSIONS.format("app-1"), publish_body("ORD-1"))
+    rollback = {"order_id": "ORD-1", "version": 2, "previous_version": 1}
+    body = await api.ok("/v1/config/apps/app-1/rollback", rollback)
+    assert body == {"applied": True, "detail": "rolled back version 2 to 1"}
+    assert (await api.ok("/v1/config/apps/app-1/rollback", rollback))["applied"] is False
+    # The rolled-back version takes no more pushes; the next version builds on version 1.
+    pushed = await api.post(
+        f"{VERSIONS.format('app-1')}/2/push", {"order_id": "ORD-1", "region": "cn-east"}
+    )
+    assert pushed.status_code == 422
+    assert pushed.json()["error"]["type"] == "VersionRolledBack"
+    assert await api.ok(VERSIONS.format("app-1"), publish_body("ORD-2")) == {
+        "version": 3,
+        "previous_version": 1,
+    }
+
+
+async def test_rollback_never_touches_another_orders_version(api: Api) -> None:
+    await api.ok(VERSIONS.format("app-1"), publish_body("ORD-0"))
+    body = await api.ok(
+        "/v1/config/apps/app-1/rollback", {"order_id": "ORD-1", "version": 1, "previous_version": 0}
+    )
+    assert body["applied"] is False
+    missing = await api.ok(
+        "/v1/config/apps/app-1/rollback", {"order_id": "ORD-1", "version": 9, "previous_version": 8}
+    )
+    assert missing["applied"] is False
+    assert await api.effects("ORD-1") == []
