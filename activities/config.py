@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 
 from activities.contract import parse, path
+from activities.waiting import recheck_until
 from domain.steps import (
     CompensationResult,
     MediaProfileInput,
@@ -79,8 +80,14 @@ class ConfigActivities:
     @activity.defn(name="check_propagation")
     async def check_propagation(self, inp: PropagationCheckInput) -> PropagationCheckResult:
         route = path("/v1/config/apps/{}/versions/{}/regions", inp.app_id, inp.version)
-        data = await self._platform.get(route)
-        return parse(PropagationCheckResult, data, route)
+        known = set(inp.known_applied)
+
+        async def read() -> PropagationCheckResult:
+            return parse(PropagationCheckResult, await self._platform.get(route), route)
+
+        return await recheck_until(
+            read, lambda r: not r.pending or not set(r.applied) <= known, inp.wait_s
+        )
 
     @activity.defn(name="rollback_config")
     async def rollback_config(self, inp: RollbackConfigInput) -> CompensationResult:

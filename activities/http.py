@@ -7,7 +7,8 @@ and timeouts are deliberately left as they are: Temporal retries them with backo
 every mutating call is idempotent on its key, a retry after a lost answer applies nothing twice.
 """
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +19,9 @@ from activities.contract import IDEMPOTENCY_HEADER, error_from_response, not_jso
 from service.settings import Settings
 
 USER_AGENT = "upgrade-activation/0.1"
+# Attempts per call before a momentary failure surfaces to Temporal, and the first back-off.
+QUICK_RETRIES = 4
+QUICK_RETRY_BASE_S = 0.02
 
 
 class PlatformClient:
@@ -40,7 +44,7 @@ class PlatformClient:
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET `path`; `None` values are left out of the query string."""
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
-        response = await self._http.get(path, params=query)
+        response = await self._send(lambda: self._http.get(path, params=query))
         return self._decode("GET", path, response)
 
     async def post(self, path: str, body: Mapping[str, Any], idempotency_key: str) -> Any:
@@ -48,12 +52,34 @@ class PlatformClient:
         if not idempotency_key:
             # A mutating call without a key could apply twice on retry: refuse to send it at all.
             raise ValueError(f"POST {path}: an idempotency key is required")
-        response = await self._http.post(
-            path,
-            json=to_jsonable_python(body),
-            headers={IDEMPOTENCY_HEADER: idempotency_key},
+        payload = to_jsonable_python(body)
+        response = await self._send(
+            lambda: self._http.post(
+                path, json=payload, headers={IDEMPOTENCY_HEADER: idempotency_key}
+            )
         )
         return self._decode("POST", path, response)
+
+    async def _send(self, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        """A few quick in-process retries of a momentary failure (5xx, 429, connection error)
+        before it becomes the activity's failure: safe, as GETs read and POSTs carry their key.
+
+        Temporal's activity retries remain the outer layer for longer outages; these absorb a
+        blip in milliseconds instead of a retry timer (at a high time scale, a second of retry
+        backoff is an hour of policy time).
+        """
+        for attempt in range(QUICK_RETRIES):
+            last = attempt == QUICK_RETRIES - 1
+            try:
+                response = await request()
+            except httpx.TransportError:
+                if last:
+                    raise
+            else:
+                if (response.status_code < 500 and response.status_code != 429) or last:
+                    return response
+            await asyncio.sleep(QUICK_RETRY_BASE_S * 2**attempt)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _decode(method: str, path: str, response: httpx.Response) -> Any:

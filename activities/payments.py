@@ -7,6 +7,8 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.contract import money, parse, path
+from activities.waiting import recheck_until
+from domain.models import PaymentStatus
 from domain.steps import CompensationResult, PaymentStatusInput, PaymentStatusResult, RefundInput
 
 if TYPE_CHECKING:
@@ -32,16 +34,19 @@ class PaymentActivities:
         reconciliation compares with the order.
         """
         route = path("/v1/payments/transactions/{}", inp.transaction_id)
-        data = await self._platform.get(
-            route,
-            {
-                "order_id": inp.order_id,
-                "method": inp.payment_method.value,
-                "amount": money(inp.amount),
-                "currency": inp.currency,
-            },
+        query = {
+            "order_id": inp.order_id,
+            "method": inp.payment_method.value,
+            "amount": money(inp.amount),
+            "currency": inp.currency,
+        }
+
+        async def read() -> PaymentStatusResult:
+            return parse(PaymentStatusResult, await self._platform.get(route, query), route)
+
+        result = await recheck_until(
+            read, lambda r: r.status is not PaymentStatus.PENDING, inp.wait_s
         )
-        result = parse(PaymentStatusResult, data, route)
         activity.logger.debug("order %s: payment is %s", inp.order_id, result.status.value)
         return result
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 
 from activities.contract import parse, path
+from activities.waiting import recheck_until
 from domain.steps import (
     AllocationCheckInput,
     AllocationInput,
@@ -49,8 +50,12 @@ class SchedulerActivities:
     @activity.defn(name="check_allocation")
     async def check_allocation(self, inp: AllocationCheckInput) -> AllocationResult:
         route = path("/v1/scheduler/allocations/{}", inp.order_id)
-        data = await self._platform.get(route, {"app_id": inp.app_id})
-        return parse(AllocationResult, data, route)
+
+        async def read() -> AllocationResult:
+            data = await self._platform.get(route, {"app_id": inp.app_id})
+            return parse(AllocationResult, data, route)
+
+        return await recheck_until(read, lambda r: not r.pending_regions, inp.wait_s)
 
     @activity.defn(name="release_allocation")
     async def release_allocation(self, inp: ReleaseAllocationInput) -> CompensationResult:

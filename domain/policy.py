@@ -95,7 +95,7 @@ class Policy(BaseModel):
     # Billing, activation and notification: calls, not waits.
     step: Window = _minutes(0, 1)
     # Below this, polling would only load the platform (matters at high time scales).
-    min_poll_interval: timedelta = timedelta(milliseconds=200)
+    min_poll_interval: timedelta = timedelta(milliseconds=50)
 
 
 class OrderPolicy(BaseModel):

@@ -118,5 +118,7 @@ class UpgradeStatus(Frozen):
     escalated: bool
     escalations: list[Escalation]
     attention: Attention | None = None
+    # Set from the moment a `cancel` is accepted until the run has unwound.
+    cancel_requested: str | None = None
     eta: Eta
     compensations: list[CompensationRecord]

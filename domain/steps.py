@@ -20,6 +20,17 @@ class Step(BaseModel):
     order_id: str
 
 
+class CheckStep(Step):
+    """A read that may wait a little inside the activity for the answer to change.
+
+    Only for waits too short for a durable timer (the server's timers fire no sooner than about
+    a second): at a high time scale a few hundred milliseconds are minutes of policy time.
+    `wait_s` 0 reads once.
+    """
+
+    wait_s: float = 0.0
+
+
 class MutatingStep(Step):
     idempotency_key: str
 
@@ -32,7 +43,7 @@ class CompensationResult(BaseModel):
 
 
 # Payment channel -------------------------------------------------------------------------------
-class PaymentStatusInput(Step):
+class PaymentStatusInput(CheckStep):
     transaction_id: str
     payment_method: PaymentMethod
     amount: Decimal
@@ -94,7 +105,7 @@ class AllocationInput(MutatingStep):
     features: tuple[str, ...]
 
 
-class AllocationCheckInput(Step):
+class AllocationCheckInput(CheckStep):
     app_id: str
 
 
@@ -149,9 +160,11 @@ class PushConfigResult(BaseModel):
     state: Literal["pushed", "applied"]
 
 
-class PropagationCheckInput(Step):
+class PropagationCheckInput(CheckStep):
     app_id: str
     version: int
+    # Regions already known to have applied: a wait ends as soon as another one does.
+    known_applied: tuple[str, ...] = ()
 
 
 class PropagationCheckResult(BaseModel):

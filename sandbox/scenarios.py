@@ -5,12 +5,10 @@ by the time scale here, so the store only keeps timestamps and the answer is rec
 read. Delays are spread deterministically (a hash of the ids, never `random`) so a test or a demo
 sees the same timings on every run.
 
-Tokens are matched case-insensitively as whole segments of an id: `app-lag-1` lags, `flagship`
-does not (a bare substring test would turn every "flag..." app into a lagging one).
+Tokens are matched as DESIGN.md states them: an id that contains the token (ignoring case).
 """
 
 import hashlib
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,15 +30,13 @@ class Token(StrEnum):
     FLAKY = "flaky"
 
 
-_TOKEN_PATTERNS = {
-    token: re.compile(rf"(?<![a-z0-9]){re.escape(token.value)}(?![a-z0-9])", re.IGNORECASE)
-    for token in Token
-}
-
-
 def has_token(value: str | None, token: Token) -> bool:
-    """Whether `value` contains `token` as a segment delimited by non-alphanumerics or the ends."""
-    return value is not None and _TOKEN_PATTERNS[token].search(value) is not None
+    """Whether `value` contains `token` (DESIGN.md section 3: "contains it"), ignoring case.
+
+    Plain containment, like a card processor's test numbers: `txpay-fail1` fails too, and so
+    does an app named `flagship` contain `lag`. These are test-mode ids; say so to users.
+    """
+    return value is not None and token.value in value.lower()
 
 
 class Window(NamedTuple):

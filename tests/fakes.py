@@ -25,9 +25,10 @@ class FakePlatform:
     capacity_refusals: int = 0
     # Checks of the propagation before every region reports applied; None = never (lag).
     propagation_checks: int | None = 0
-    # When set, payment polls hang (until cancelled) after signalling `poll_started`.
+    # When set, payment polls hang after signalling `poll_started`, until `release_polls` is set.
     block_polls: bool = False
     poll_started: asyncio.Event = field(default_factory=asyncio.Event)
+    release_polls: asyncio.Event = field(default_factory=asyncio.Event)
     calls: list[tuple[str, str]] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
     polls: int = 0
@@ -50,7 +51,7 @@ class FakePlatform:
             fake._record("confirm_payment_status", arg)
             if fake.block_polls:
                 fake.poll_started.set()
-                await asyncio.Event().wait()  # until the activity is cancelled
+                await fake.release_polls.wait()
             index = min(fake.polls, len(fake.payment_statuses) - 1)
             fake.polls += 1
             status = fake.payment_statuses[index]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -51,6 +51,7 @@ from workflows.policies import (
     FORWARD_RETRY,
     MUST_COMPLETE_RETRY,
     POLL_RETRY,
+    SHORT_WAIT,
     scaled_backoff,
     scaled_retry,
 )
@@ -86,6 +87,18 @@ def _refusal_of(err: ActivityError) -> Refusal | None:
     if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type:
         return Refusal(cause.type, cause.message)
     return None
+
+
+def _ignore_outcome(call: "asyncio.Future[Any]") -> None:
+    """Retrieve the outcome of a read that nobody waits for any more (no 'never retrieved')."""
+    if not call.cancelled():
+        call.exception()
+
+
+def _inline(wait: timedelta) -> timedelta:
+    """The part of a wait to spend inside the checking activity: all of it when it is too short
+    for a durable timer (`SHORT_WAIT`), else none (the workflow sleeps on a timer)."""
+    return wait if timedelta(0) < wait < SHORT_WAIT else timedelta(0)
 
 
 def _reject_message(field: str, message: str) -> NoReturn:
@@ -227,8 +240,8 @@ class UpgradeActivation:
         if self._cancel is not None:
             await workflow.wait_condition(lambda: self._stage.is_terminal)
             return MessageAck(result="duplicate", stage=self._stage, detail="already cancelled")
-        # Cooperative: every wait of the forward path watches this flag and ends the saga at once
-        # (an in-flight activity is abandoned; its compensation was registered before it ran).
+        # Cooperative: every wait of the forward path watches this flag and ends the saga as soon
+        # as the call in flight (a short HTTP request) has returned.
         # Not asyncio task cancellation: the SDK lets an activity result that lands in the same
         # activation win over a task cancel, and the cancel would be lost.
         self._cancel = request
@@ -296,20 +309,22 @@ class UpgradeActivation:
                     self._extend_deadline_for_review()
                 elif EscalationReason.PAYMENT_OVERDUE not in self._ticketed():
                     await self._escalate(EscalationReason.PAYMENT_OVERDUE)
-            await self._poll_payment()
-            if self._payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
-                continue
-            self._maybe_continue_as_new()
-            wake = now + self._policy.poll_interval(self._payment.polls - 1)
+            wake = now + self._policy.poll_interval(self._payment.polls)
             if EscalationReason.PAYMENT_OVERDUE not in self._ticketed():
                 wake = min(wake, self._payment.deadline)
             wake = min(wake, self._payment.expires_at)
-            await self._wait(self._payment_settled, wake - workflow.now(), "next payment poll")
+            inline = _inline(wake - now)
+            await self._poll_payment(inline)
+            if self._payment_settled():
+                continue
+            self._maybe_continue_as_new()
+            if not inline:
+                await self._wait(self._payment_settled, wake - workflow.now(), "next payment poll")
 
     def _payment_settled(self) -> bool:
         return self._payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
 
-    async def _poll_payment(self) -> None:
+    async def _poll_payment(self, wait: timedelta) -> None:
         order = self._order
         self._payment = self._payment.model_copy(update={"polls": self._payment.polls + 1})
         try:
@@ -321,13 +336,18 @@ class UpgradeActivation:
                     payment_method=order.payment_method,
                     amount=order.amount,
                     currency=order.currency,
+                    wait_s=wait.total_seconds(),
                 ),
                 steps.PaymentStatusResult,
                 retry=self._poll_retry,
                 summary=f"poll {order.payment_method} for the payment status",
+                # A pushed notification settles the wait at once; the poll is then abandoned.
+                until=self._payment_settled,
             )
         except ActivityError as err:
             self._note_error(f"payment poll failed: {err.cause or err}")
+            return
+        if result is None:
             return
         if result.status is not PaymentStatus.PENDING and not self._payment_settled():
             self._record_payment(result.status, result.amount, result.currency, via="polling")
@@ -457,20 +477,24 @@ class UpgradeActivation:
             allocated = True
 
         await self._decided(attempt)
+        interval = self._policy.check_interval(window)
+        inline = _inline(interval)
         while allocated:
             result = await self._call(
                 "check_allocation",
                 steps.AllocationResult,
-                steps.AllocationCheckInput(order_id=order.order_id, app_id=order.app_id),
+                steps.AllocationCheckInput(
+                    order_id=order.order_id, app_id=order.app_id, wait_s=inline.total_seconds()
+                ),
                 summary="check allocation readiness",
                 poll=True,
             )
             if not result.pending_regions:
                 break
-            await self._wait_for_decision(
-                self._policy.check_interval(window),
-                f"allocation pending in {len(result.pending_regions)} regions",
-            )
+            if not inline:
+                await self._wait_for_decision(
+                    interval, f"allocation pending in {len(result.pending_regions)} regions"
+                )
             decision = self._take_resolution()
             if decision is not None and decision.action is ResolutionAction.REJECT:
                 raise self._rejected(decision)
@@ -536,12 +560,19 @@ class UpgradeActivation:
         await self._push(list(self._input.regions), version)
         started = workflow.now()
         next_repush = started + window.latest
+        interval = self._policy.check_interval(window)
         while True:
+            applied = tuple(r for r, p in self._regions.items() if p.state == "applied")
+            inline = _inline(min(interval, next_repush - workflow.now()))
             check = await self._call(
                 "check_propagation",
                 steps.PropagationCheckResult,
                 steps.PropagationCheckInput(
-                    order_id=order.order_id, app_id=order.app_id, version=version
+                    order_id=order.order_id,
+                    app_id=order.app_id,
+                    version=version,
+                    known_applied=applied,
+                    wait_s=inline.total_seconds(),
                 ),
                 summary=f"check which regions applied v{version}",
                 poll=True,
@@ -561,9 +592,8 @@ class UpgradeActivation:
                 # help, the activation SLA escalation brings a person (retry / reject).
                 await self._push(lagging, version)
                 next_repush = now + window.latest
-            await self._wait_for_decision(
-                self._policy.check_interval(window), f"{len(lagging)} regions still applying"
-            )
+            if not _inline(interval):
+                await self._wait_for_decision(interval, f"{len(lagging)} regions still applying")
             decision = self._take_resolution()
             if decision is None:
                 continue
@@ -937,11 +967,36 @@ class UpgradeActivation:
                 self._note_error(f"{summary}: {err.cause or err}")
             await self._wait(lambda: False, self._backoff, f"back off, then retry: {summary}")
 
+    @overload
     async def _interruptible(
         self, activity: str, arg: Any, result_type: type[T], *, retry: Any, summary: str
-    ) -> T:
-        """Run one activity of the forward path; a `cancel` abandons it (the activity is asked to
-        cancel) and ends the saga."""
+    ) -> T: ...
+
+    @overload
+    async def _interruptible(
+        self,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        *,
+        retry: Any,
+        summary: str,
+        until: Callable[[], bool],
+    ) -> T | None: ...
+
+    async def _interruptible(
+        self,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        *,
+        retry: Any,
+        summary: str,
+        until: Callable[[], bool] | None = None,
+    ) -> T | None:
+        """Run one activity of the forward path, watching for a `cancel` (which ends the saga once
+        the call in flight has finished) and, with `until`, for a reason to stop waiting for it
+        (the call is left to finish on its own and None is returned: only for reads)."""
         self._check_cancel()
         call = asyncio.ensure_future(
             workflow.execute_activity(
@@ -953,10 +1008,17 @@ class UpgradeActivation:
                 summary=summary,
             )
         )
-        await workflow.wait_condition(lambda: call.done() or self._cancel is not None)
-        if not call.done():
-            call.cancel()
+        stop = until or (lambda: False)
+        await workflow.wait_condition(lambda: call.done() or self._cancel is not None or stop())
+        if not call.done() and self._cancel is not None:
+            # Let the request already sent finish before anything is undone: a compensation
+            # overtaken by its own forward call would not net to zero.
+            with contextlib.suppress(ActivityError):
+                await call
             self._check_cancel()
+        if not call.done():
+            call.add_done_callback(_ignore_outcome)
+            return None
         result: T = call.result()
         return result
 
@@ -1042,6 +1104,7 @@ class UpgradeActivation:
             escalated=bool(self._escalations),
             escalations=list(self._escalations),
             attention=self._attention,
+            cancel_requested=self._cancel.reason if self._cancel else None,
             eta=self._eta(),
             compensations=list(self._compensations),
         )

@@ -158,7 +158,7 @@ async def test_injected_faults_are_retryable_and_never_apply_twice(
     assert sorted(keys) == sorted(f"{WF}:cache:{n}" for n in range(20))
 
 
-async def test_flaky_app_answers_503_sometimes(
+async def test_flaky_app_503s_are_absorbed_and_apply_once(
     platform: PlatformClient, env: ActivityEnvironment
 ) -> None:
     acts = EntitlementActivities(platform)
@@ -172,9 +172,10 @@ async def test_flaky_app_answers_503_sometimes(
             answered += 1
         except ApplicationError as exc:
             errors.append(exc)
-    assert answered > 0
-    assert errors
-    assert {e.type for e in errors} == {ErrorType.PLATFORM_UNAVAILABLE.value}
+    # 30% of calls answer 503; the client's quick retries absorb nearly all of them, and any
+    # that surface are retryable.
+    assert answered >= 25
+    assert {e.type for e in errors} <= {ErrorType.PLATFORM_UNAVAILABLE.value}
     # However many attempts got through, the order's grant was activated exactly once.
     assert [e["action"] for e in await ledger(platform)] == ["activate"]
 

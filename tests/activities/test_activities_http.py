@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import build_activities, create_platform_client
 from activities.contract import money, path
+from activities.http import QUICK_RETRIES
 from domain.errors import ErrorType
 from service.settings import Settings
 from tests.activities.helpers import mock_client
@@ -100,6 +101,38 @@ async def test_transport_errors_propagate_for_temporal_to_retry(failure: httpx.H
     async with mock_client(handler) as client:
         with pytest.raises(type(failure)):
             await client.get("/v1/x")
+
+
+async def test_momentary_failures_are_retried_quickly_with_the_same_key() -> None:
+    answers = iter([answer(503, None), httpx.ConnectError("reset"), answer(502, None),
+                    answer(200, {"ok": True})])  # fmt: skip
+    keys: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers.get("Idempotency-Key"))
+        nxt = next(answers)
+        if isinstance(nxt, Exception):
+            raise nxt
+        return nxt
+
+    async with mock_client(handler) as client:
+        assert await client.post("/v1/x", {"a": 1}, "key-1") == {"ok": True}
+    assert keys == ["key-1"] * 4
+
+
+async def test_a_lasting_outage_surfaces_after_the_quick_retries() -> None:
+    calls = 0
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return answer(503, None)
+
+    async with mock_client(handler) as client:
+        with pytest.raises(ApplicationError) as caught:
+            await client.get("/v1/x")
+    assert caught.value.type == ErrorType.PLATFORM_UNAVAILABLE.value
+    assert calls == QUICK_RETRIES
 
 
 async def test_post_sends_the_key_and_json() -> None:

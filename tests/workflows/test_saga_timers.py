@@ -250,12 +250,20 @@ async def test_bad_messages_are_rejected_naming_the_field(
 async def test_cancel_during_a_running_activity_is_not_mistaken_for_a_failed_call(
     ts_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    fake = FakePlatform(block_polls=True)
+    fake = FakePlatform(block_polls=True, payment_statuses=[PaymentStatus.PENDING])
     order = make_order("ORD-CANCEL-INFLIGHT")
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
         await asyncio.wait_for(fake.poll_started.wait(), 30)
-        ack = await handle.execute_update(UpgradeActivation.cancel, CancelRequest(reason="stop"))
+        cancelling = asyncio.create_task(
+            handle.execute_update(UpgradeActivation.cancel, CancelRequest(reason="stop"))
+        )
+        while (await status_of(handle)).cancel_requested is None:
+            await asyncio.sleep(0.05)
+        # The run waits for the call in flight before unwinding; then it ends cancelled.
+        assert not cancelling.done()
+        fake.release_polls.set()
+        ack = await cancelling
         final = await result_of(handle)
     assert ack.stage == Stage.CANCELLED
     assert final.stage is Stage.CANCELLED and final.reason == "stop"
