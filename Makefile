@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test lint fmt clean
+.PHONY: venv run test lint fmt clean histories
 
 venv: $(STAMP)
 
@@ -32,6 +32,12 @@ run: venv
 test: venv
 	$(LINT)
 	$(BIN)/python -m pytest
+
+# Re-record the histories replayed by tests/test_replay.py from the end-to-end scenarios. Only on
+# purpose: after a change meant to alter the saga's commands (deployed with workflow.patched).
+histories: venv
+	rm -f tests/histories/*.json
+	UPGRADE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/e2e -q
 
 lint: venv
 	$(LINT)
