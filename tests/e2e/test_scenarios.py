@@ -7,6 +7,7 @@ test (`make histories`).
 """
 
 import asyncio
+import json
 import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -205,7 +206,8 @@ async def record_histories(stack: LiveStack) -> None:
     HISTORIES.mkdir(parents=True, exist_ok=True)
     for sc in SCENARIOS:
         history = await client.get_workflow_handle(f"upgrade-{sc.order_id}").fetch_history()
-        Path(HISTORIES / f"{sc.name}.json").write_text(history.to_json(), "utf-8")
+        compact = json.dumps(json.loads(history.to_json()), separators=(",", ":"))
+        Path(HISTORIES / f"{sc.name}.json").write_text(compact, "utf-8")
 
 
 @pytest.mark.parametrize("name", [sc.name for sc in SCENARIOS])
