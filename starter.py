@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
@@ -33,7 +33,7 @@ from domain.status import UpgradeStatus
 from service import upgrades
 from service.process import run_and_exit
 from service.settings import load_settings
-from service.temporal import connect
+from service.temporal import connect, connect_config
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 _ORDER_ID: TypeAdapter[str] = TypeAdapter(Identifier)
@@ -255,11 +255,17 @@ async def cmd_list(args: argparse.Namespace, out: Output) -> int:
 
 
 # --------------------------------------------------------------------------------------- parsing
+class _Parser(argparse.ArgumentParser):
+    # argparse prints its whole usage on bad input; we promise one line naming the argument.
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INVALID, f"{self.prog}: invalid input: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="starter.py", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="starter.py", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     start = sub.add_parser("start", parents=[common], help="start the upgrade of a paid order")
     start.add_argument("--order-file", help="the order as a JSON object (instead of the flags)")
@@ -335,8 +341,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return _fail(
             f"Temporal error: {err.status.name if err.status else ''} {err.message}", EXIT_ERROR
         )
-    except RuntimeError as err:  # e.g. "Failed client connect"
-        return _fail(f"{err}", EXIT_ERROR)
+    except RuntimeError as err:  # the SDK's "Failed client connect: ..."
+        address = connect_config().get("target_host")
+        return _fail(f"cannot reach Temporal at {address}: {err}", EXIT_ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
