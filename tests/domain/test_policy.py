@@ -203,7 +203,7 @@ def test_time_scale_60_divides_every_duration() -> None:
 @pytest.mark.parametrize("scale", [60, 3600])
 def test_time_scale_does_not_divide_min_poll_interval(scale: float) -> None:
     policy = resolve_policy(make_order(), NOW, time_scale=scale)
-    assert policy.min_poll_interval == Policy().min_poll_interval == timedelta(milliseconds=200)
+    assert policy.min_poll_interval == Policy().min_poll_interval == timedelta(milliseconds=50)
 
 
 def test_time_scale_below_one_slows_down() -> None:
