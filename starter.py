@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -113,13 +114,18 @@ def _order_from_args(args: argparse.Namespace) -> UpgradeOrder:
 class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
-        self.console = Console(highlight=False, soft_wrap=True)
+        # Piped output (a script, a log) gets room for full ids instead of the 80-column default.
+        self.console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
     def json(self, value: Any) -> None:
         print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
 
     def model(self, value: BaseModel) -> None:
         print(value.model_dump_json(indent=2))
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
 def _print_status(out: Output, status: UpgradeStatus) -> None:
@@ -132,7 +138,7 @@ def _print_status(out: Output, status: UpgradeStatus) -> None:
         f"stage: [bold]{status.stage}[/bold]" + (f" — {status.reason}" if status.reason else "")
     )
     eta = status.eta
-    c.print(f"eta: {eta.earliest or '-'} … {eta.latest or '-'}  ({eta.basis})")
+    c.print(f"eta: {_when(eta.earliest)} … {_when(eta.latest)} UTC  ({eta.basis})")
     if status.attention:
         c.print(
             f"[yellow]needs attention[/yellow]: {status.attention.reason}: "
@@ -142,8 +148,8 @@ def _print_status(out: Output, status: UpgradeStatus) -> None:
     for r in status.stages:
         table.add_row(
             str(r.stage),
-            str(r.started_at),
-            str(r.ended_at or "-"),
+            _when(r.started_at),
+            _when(r.ended_at),
             str(r.attempts),
             r.last_error or "",
         )
@@ -154,7 +160,7 @@ def _print_status(out: Output, status: UpgradeStatus) -> None:
             regions.add_row(p.region, p.state, str(p.pushes))
         c.print(regions)
     for e in status.escalations:
-        closed = f", closed {e.closed_at}" if e.closed_at else ", open"
+        closed = f", closed {_when(e.closed_at)}" if e.closed_at else ", open"
         c.print(f"[red]escalation[/red] {e.reason} ({e.severity}): ticket {e.ticket_id}{closed}")
     for comp in status.compensations:
         c.print(f"compensation {comp.step}: {comp.outcome}")
@@ -248,7 +254,7 @@ async def cmd_list(args: argparse.Namespace, out: Output) -> int:
             str(r.escalated),
             r.target_plan or "-",
             r.payment_method or "-",
-            str(r.started_at),
+            _when(r.started_at),
         )
     out.console.print(table)
     return EXIT_OK
@@ -348,7 +354,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command != "start":
+    if args.command not in ("start", "list"):
         # Same alphabet as at start: a malformed id is invalid input, not "not found".
         try:
             args.order_id = _ORDER_ID.validate_python(args.order_id)

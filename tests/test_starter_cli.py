@@ -62,10 +62,14 @@ def test_invalid_input_exits_2_with_one_line_naming_the_field(args: list[str], f
     assert result.stdout == ""
 
 
-def test_unreachable_temporal_exits_1_with_one_clear_line() -> None:
-    result = run("status", "O1")
+@pytest.mark.parametrize(
+    "args", [["status", "O1"], ["list"], ["cancel", "O1"], ["start", *ORDER]], ids=str
+)
+def test_unreachable_temporal_exits_1_with_one_clear_line(args: list[str]) -> None:
+    result = run(*args)
     assert result.returncode == 1
     assert result.stderr.startswith("starter.py: cannot reach Temporal at 127.0.0.1:1")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 async def test_a_refused_start_creates_nothing(dev_env: WorkflowEnvironment) -> None:
