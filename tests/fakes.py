@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain import steps
+from domain.catalog import load_catalog
 from domain.errors import ErrorType
 from domain.models import PaymentStatus
 
@@ -146,16 +147,7 @@ class FakePlatform:
             fake._record("check_propagation", arg)
             fake._checks += 1
             done = fake.propagation_checks is not None and fake._checks > fake.propagation_checks
-            regions = (
-                "cn-north",
-                "cn-east",
-                "cn-south",
-                "ap-southeast",
-                "ap-northeast",
-                "eu-west",
-                "us-east",
-                "us-west",
-            )
+            regions = load_catalog().regions
             if done:
                 return steps.PropagationCheckResult(applied=regions, pending=())
             return steps.PropagationCheckResult(applied=regions[:6], pending=regions[6:])

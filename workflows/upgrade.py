@@ -876,16 +876,7 @@ class UpgradeActivation:
             self._enter(Stage.COMPENSATING)
             self._publish()
         for step, undo in reversed(self._undo):
-            result = await undo()
-            self._compensations.append(
-                CompensationRecord(
-                    step=step,
-                    outcome="done" if result.applied else "nothing_to_undo",
-                    at=workflow.now(),
-                    detail=result.detail,
-                )
-            )
-            self._publish()
+            self._record_compensation(step, await undo())
         self._undo.clear()
         if end.refund and self._payment.status == PaymentStatus.SUCCEEDED:
             result = await self._must(
@@ -902,19 +893,19 @@ class UpgradeActivation:
                 ),
                 summary=f"refund {self._paid_amount} {self._paid_currency}",
             )
-            self._compensations.append(
-                CompensationRecord(
-                    step="refund_payment",
-                    outcome="done" if result.applied else "nothing_to_undo",
-                    at=workflow.now(),
-                    detail=result.detail,
-                )
-            )
+            self._record_compensation("refund_payment", result)
         outcome = {Stage.FAILED: "failed", Stage.CANCELLED: "cancelled", Stage.EXPIRED: "expired"}
         await self._notify(
             outcome[end.stage], f"Your upgrade {self._order.summary} {end.stage}: {end.reason}"
         )
         await self._finish(end.stage, end.reason)
+
+    def _record_compensation(self, step: str, result: steps.CompensationResult) -> None:
+        outcome = "done" if result.applied else "nothing_to_undo"
+        self._compensations.append(
+            CompensationRecord(step=step, outcome=outcome, at=workflow.now(), detail=result.detail)
+        )
+        self._publish()
 
     async def _notify(self, outcome: Any, message: str) -> None:
         await self._best_effort(
