@@ -54,9 +54,9 @@ PAYMENT_DELAY: dict[PaymentMethod, timedelta] = {
 SHORT_PAYMENT = Decimal("1.00")
 
 # Normal runs converge at the fast (off-peak) end of the policy's windows (allocation 10-30 min,
-# propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation + advanced config + the calls in
-# between) stays well inside the 2 h activation SLA even at 3600x, where the orchestration's own
-# milliseconds count as minutes. Only the `lag` token breaches it, and only it needs re-pushes.
+# propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation, advanced
+# config and the calls in between) stays inside the 2 h activation SLA even at 3600x, where the
+# orchestration's own milliseconds count as minutes. Only `lag` breaches it and needs re-pushes.
 ALLOCATION_WINDOW = Window(timedelta(minutes=5), timedelta(minutes=10))
 BASIC_PROPAGATION = Window(timedelta(minutes=15), timedelta(minutes=22.5))
 ADVANCED_PROPAGATION = Window(timedelta(minutes=50), timedelta(minutes=65))
