@@ -300,6 +300,50 @@ async def submit_demo(stack: Stack, demo_dir: Path) -> None:
         say(f"demo: started {workflow_id}  [{order.summary}]")
 
 
+# The demo order an operator "cancels" once its (lagging) config is propagating, so that the demo
+# shows a run unwinding its compensations (rollback, billing revert, refund) in reverse order.
+DEMO_CANCELLED = "DEMO-CANCEL-1"
+DEMO_CANCEL_PATIENCE_S = 300.0
+_background: set[asyncio.Task[None]] = set()
+
+
+async def run_starter(stack: Stack, *args: str) -> tuple[int, str]:
+    """`starter.py ARGS`, as an operator runs it: exit code and standard output."""
+    starter = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "starter.py"), *args,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, env=stack.env, cwd=ROOT, process_group=0,
+    )  # fmt: skip
+    try:
+        out, _ = await asyncio.wait_for(starter.communicate(), STARTER_TIMEOUT_S)
+    except TimeoutError:
+        starter.kill()
+        await starter.wait()
+        return 1, ""
+    return starter.returncode or 0, out.decode(errors="replace")
+
+
+async def cancel_demo_order(stack: Stack) -> None:
+    deadline = time.monotonic() + DEMO_CANCEL_PATIENCE_S
+    while time.monotonic() < deadline:
+        code, out = await run_starter(stack, "status", DEMO_CANCELLED, "--json")
+        stage = json.loads(out).get("stage") if code == 0 else None
+        if stage == "propagating":
+            code, _ = await run_starter(
+                stack, "cancel", DEMO_CANCELLED, "--reason", "demo: the customer changed their mind"
+            )
+            outcome = "cancelled, compensations unwound" if code == 0 else f"cancel exit {code}"
+            say(f"demo: {DEMO_CANCELLED} {outcome}")
+            return
+        if (
+            stage is not None
+            and stage != "awaiting_payment"
+            and stage not in ("reconciling", "updating_billing")
+        ):
+            return  # it moved on without us (e.g. someone else acted): nothing to demonstrate
+        await asyncio.sleep(1)
+
+
 def sandbox_url(settings: Settings) -> str:
     return f"http://{settings.sandbox_host}:{settings.sandbox_port}"
 
@@ -339,6 +383,9 @@ async def bring_up(stack: Stack, settings: Settings, port: int, ui_port: int) ->
 
     if fresh and os.environ.get("UPGRADE_DEMO", "1") != "0":
         await submit_demo(stack, data_dir / "demo")
+        task = asyncio.create_task(cancel_demo_order(stack))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
     stack.check()
 
     ui = f"http://localhost:{ui_port}/namespaces/{NAMESPACE}/workflows"

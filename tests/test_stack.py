@@ -8,7 +8,7 @@ import pytest
 
 from domain.catalog import ChangeKind, load_catalog
 from domain.models import PaymentMethod, UpgradeOrder
-from service.stack import dev_server_command, load_demo_orders
+from service.stack import DEMO_CANCELLED, dev_server_command, load_demo_orders
 from workflows.search_attributes import REGISTRATION
 
 # Scenario tokens of the sandbox (DESIGN.md section 3) and the order field each one is read from.
@@ -72,16 +72,18 @@ def test_demo_batch_has_an_escalating_and_a_compensating_order(
     by_token = {
         token: [o.order_id for o in orders if token in tokens_of(o)] for token in TOKEN_FIELDS
     }
-    assert len(by_token["lag"]) == 1, "one order escalates at the activation SLA"
-    assert by_token["nocap"] or by_token["pay-fail"], "one order ends in compensation"
+    assert by_token["lag"], "one order escalates at the activation SLA"
+    assert by_token["nocap"], "one order waits for an operator (capacity refused)"
+    # The stack cancels this lagging order while it propagates: compensations unwind.
+    assert DEMO_CANCELLED in by_token["lag"]
     for order in orders:
         for token in tokens_of(order):
             assert token in getattr(order, TOKEN_FIELDS[token]).lower(), (
                 f"{order.order_id}: token {token!r} outside the field the sandbox reads"
             )
     # Escalation of the lagging order must come from propagation, not from a refused capacity.
-    lagging = next(o for o in orders if "lag" in tokens_of(o))
-    assert tokens_of(lagging) == {"lag"}
+    for lagging in (o for o in orders if "lag" in tokens_of(o)):
+        assert tokens_of(lagging) == {"lag"}
 
 
 def test_dev_server_registers_every_search_attribute() -> None:
