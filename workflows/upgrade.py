@@ -874,7 +874,6 @@ class UpgradeActivation:
         self._end_stage()
         if self._undo or (end.refund and self._payment.status == PaymentStatus.SUCCEEDED):
             self._enter(Stage.COMPENSATING)
-            self._publish()
         for step, undo in reversed(self._undo):
             self._record_compensation(step, await undo())
         self._undo.clear()
@@ -1105,7 +1104,8 @@ class UpgradeActivation:
 
         Only changed attributes are upserted: each upsert is a history event.
         """
-        eta = self._eta()
+        status = self._status()
+        eta = status.eta
         wanted: dict[str, Any] = {
             "stage": (sa.UPGRADE_STAGE, self._stage.value),
             "escalated": (sa.ESCALATED, bool(self._escalations)),
@@ -1120,4 +1120,4 @@ class UpgradeActivation:
             updates.append(key.value_set(value))
         if updates:
             workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(details_markdown(self._status()))
+        workflow.set_current_details(details_markdown(status))

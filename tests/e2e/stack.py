@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
+from service.stack import dev_server_command, temporal_binary
 from service.temporal import connect
-from tests.servers import _binary
-from workflows.search_attributes import dev_server_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,16 +82,11 @@ class LiveStack:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn(
-            "temporal",
-            [
-                _binary("temporal"), "server", "start-dev",
-                "--db-filename", str(self.data_dir / "temporal.db"),
-                "--ip", "127.0.0.1", "--port", str(self.temporal_port),
-                "--ui-port", str(self.ui_port), "--headless", "--log-level", "error",
-                *dev_server_flags(),
-            ],
-        )  # fmt: skip
+        # The very command `make run` uses (search attributes included), without the Web UI.
+        server = dev_server_command(
+            temporal_binary(), self.data_dir / "temporal.db", self.temporal_port, self.ui_port
+        )
+        self._spawn("temporal", [*server, "--headless"])
         self._spawn("sandbox", [sys.executable, "-m", "sandbox", "serve",
                                 "--port", str(self.sandbox_port)])  # fmt: skip
         self._wait_port(self.temporal_port, "temporal")
