@@ -34,7 +34,7 @@ from domain.status import UpgradeStatus
 from service import upgrades
 from service.process import run_and_exit
 from service.settings import load_settings
-from service.temporal import connect, connect_config
+from service.temporal import ConnectionSettingsError, connect, connect_config
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 _ORDER_ID: TypeAdapter[str] = TypeAdapter(Identifier)
@@ -337,6 +337,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return code
     except InvalidInput as err:
         return _fail(f"invalid input: {err}", EXIT_INVALID)
+    except ConnectionSettingsError as err:
+        return _fail(f"invalid connection settings: {err}", EXIT_INVALID)
     except upgrades.MessageRejected as err:
         return _fail(
             f"rejected: {err.field}: {err.message.removeprefix(err.field + ': ')}", EXIT_INVALID

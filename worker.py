@@ -7,6 +7,7 @@ SIGINT stops polling, lets running activities finish for `UPGRADE_SHUTDOWN_GRACE
 
 import asyncio
 import signal
+import sys
 from datetime import timedelta
 
 import structlog
@@ -15,7 +16,7 @@ from activities import build_activities, create_platform_client
 from service.logging import configure_logging
 from service.process import run_and_exit
 from service.settings import load_settings
-from service.temporal import connect
+from service.temporal import ConnectionSettingsError, connect
 from service.worker_setup import build_worker
 
 log = structlog.get_logger("worker")
@@ -52,7 +53,11 @@ async def serve() -> int:
 
 
 def main() -> int:
-    return asyncio.run(serve())
+    try:
+        return asyncio.run(serve())
+    except ConnectionSettingsError as err:
+        print(f"worker.py: invalid connection settings: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ file (`TEMPORAL_CONFIG_FILE`, `TEMPORAL_PROFILE`), so the same code reaches the 
 self-hosted cluster or Temporal Cloud. Payloads use the pydantic data converter.
 """
 
+import os
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
@@ -15,9 +17,31 @@ from temporalio.envconfig import ClientConfig
 DEFAULT_ADDRESS = "localhost:7233"
 
 
+class ConnectionSettingsError(ValueError):
+    """The Temporal connection settings cannot be used (bad profile or config file): invalid input,
+    reported as one line naming the variable, before anything is contacted."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+def _load_envconfig() -> dict[str, Any]:
+    config_file = os.environ.get("TEMPORAL_CONFIG_FILE")
+    # envconfig silently ignores a missing file; a path someone set on purpose must exist.
+    if config_file and not Path(config_file).is_file():
+        raise ConnectionSettingsError("TEMPORAL_CONFIG_FILE", f"no such file: {config_file}")
+    try:
+        # Strict: a misspelt key in a profile ("adress") is an error, not a silent default.
+        return dict(ClientConfig.load_client_connect_config(config_file_strict=True))
+    except RuntimeError as err:  # the bridge's ConfigError: unknown profile, bad TOML or key
+        variable = "TEMPORAL_PROFILE" if str(err).startswith("Profile ") else "TEMPORAL_CONFIG_FILE"
+        raise ConnectionSettingsError(variable, " ".join(str(err).split())) from None
+
+
 def connect_config(address: str | None = None, namespace: str | None = None) -> dict[str, Any]:
     """Keyword arguments for `Client.connect`, from envconfig, with optional overrides."""
-    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    config: dict[str, Any] = _load_envconfig()
     config.setdefault("target_host", DEFAULT_ADDRESS)
     if address:
         config["target_host"] = address
