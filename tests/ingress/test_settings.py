@@ -44,3 +44,24 @@ def test_development_env_names_every_channel_variable() -> None:
     assert {channel_secret_env(m) for m in PaymentMethod} <= env.keys()
     assert env["UPGRADE_CHANNEL_SECRET_BANK_CARD"] == DEV_CHANNEL_SECRETS[PaymentMethod.BANK_CARD]
     assert len(set(DEV_CHANNEL_SECRETS.values())) == len(PaymentMethod)  # one secret per channel
+
+
+def test_make_run_fills_in_development_values_and_never_prints_real_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.stack import apply_ingress_secrets
+
+    monkeypatch.setenv("UPGRADE_OPERATOR_TOKEN", "prod-operator-token-value")
+    monkeypatch.setenv("UPGRADE_CHANNEL_SECRET_ALIPAY", "")
+    lines = apply_ingress_secrets()
+    printed = "\n".join(lines)
+    assert "prod-operator-token-value" not in printed
+    assert "UPGRADE_OPERATOR_TOKEN from the environment" in printed
+    assert "UPGRADE_CHANNEL_SECRET_ALIPAY is empty" in printed
+    wechat = DEV_CHANNEL_SECRETS[PaymentMethod.WECHAT_PAY]
+    assert f"UPGRADE_CHANNEL_SECRET_WECHAT_PAY={wechat} (development value" in printed
+    # The children inherit the filled-in values; the operator's own stays as it was.
+    settings = IngressSettings()
+    token = settings.operator_token
+    assert token is not None and token.get_secret_value() == "prod-operator-token-value"
+    assert settings.configured_channels() == ["wechat_pay", "bank_card", "corporate_transfer"]
