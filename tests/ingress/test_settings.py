@@ -14,7 +14,10 @@ from ingress.settings import (
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in development_env():
-        monkeypatch.delenv(name, raising=False)
+        # Set, then delete: monkeypatch then restores the variable's original state (absent or
+        # not) even when the code under test writes it into os.environ itself.
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
 
 
 def test_channel_secrets_come_from_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
