@@ -163,6 +163,9 @@ def _field_errors(errors: list[Any], drop_prefix: tuple[str, ...]) -> list[Field
         if isinstance(cause, InvalidOrder):  # the catalog's checks name their own field
             out.append(FieldError(field=cause.field, message=cause.message))
             continue
+        if error.get("type") == "json_invalid":  # FastAPI's loc is ("body", byte offset)
+            out.append(FieldError(field="body", message=f"not valid JSON: {error.get('msg')}"))
+            continue
         loc = [str(part) for part in error.get("loc", ())]
         while loc and loc[0] in drop_prefix:
             loc.pop(0)
@@ -226,26 +229,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
 
-class ProblemType(BaseModel):
-    type: str
-    title: str
-    description: str
-
-
-router = APIRouter(tags=["problems"])
-
-
-@router.get(
-    "/problems/{kind}",
-    response_model=ProblemType,
-    summary="Describe a problem type",
-    description="The `type` URI of every error answer resolves here.",
-)
-async def describe_problem(kind: Kind) -> ProblemType:
-    title, description = DESCRIPTIONS[kind]
-    return ProblemType(type=f"/problems/{kind.value}", title=title, description=description)
-
-
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting problem answers for these statuses."""
     return {
@@ -262,3 +245,28 @@ _WHY: dict[int, str] = {
     503: "Temporal unreachable, or not configured",
     504: "Temporal did not answer in time",
 }
+
+
+class ProblemType(BaseModel):
+    type: str
+    title: str
+    description: str
+
+
+router = APIRouter(tags=["problems"])
+
+
+@router.get(
+    "/problems/{kind}",
+    response_model=ProblemType,
+    summary="Describe a problem type",
+    description="The `type` URI of every error answer resolves here.",
+    responses=responses(404),
+)
+async def describe_problem(kind: str) -> ProblemType:
+    try:
+        known = Kind(kind)
+    except ValueError:
+        raise ProblemError(404, Kind.HTTP_ERROR, f"no problem type {kind!r}") from None
+    title, description = DESCRIPTIONS[known]
+    return ProblemType(type=f"/problems/{known.value}", title=title, description=description)
