@@ -220,7 +220,29 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _document_problem_media_type(app: FastAPI) -> None:
+    """FastAPI files every response model under `application/json`; ours are problem+json."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            for operations in spec.get("paths", {}).values():
+                for operation in operations.values():
+                    for answer in operation.get("responses", {}).values():
+                        content = answer.get("content", {})
+                        schema = content.get("application/json", {}).get("schema", {})
+                        if str(schema.get("$ref", "")).endswith("/Problem"):
+                            content.pop(MEDIA_TYPE, None)
+                            content[MEDIA_TYPE] = content.pop("application/json")
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problem_media_type(app)
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
@@ -231,16 +253,14 @@ def install(app: FastAPI) -> None:
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting problem answers for these statuses."""
-    return {
-        status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": _WHY[status]}
-        for status in statuses
-    }
+    return {status: {"model": Problem, "description": _WHY[status]} for status in statuses}
 
 
 _WHY: dict[int, str] = {
     401: "Missing or invalid credentials (signature or bearer token)",
     404: "Not found",
     409: "Conflicts with the upgrade's state",
+    413: "The body is too large",
     422: "Invalid input; `field` names it",
     503: "Temporal unreachable, or not configured",
     504: "Temporal did not answer in time",
@@ -261,7 +281,7 @@ router = APIRouter(tags=["problems"])
     response_model=ProblemType,
     summary="Describe a problem type",
     description="The `type` URI of every error answer resolves here.",
-    responses=responses(404),
+    responses=responses(404, 422),
 )
 async def describe_problem(kind: str) -> ProblemType:
     try:

@@ -26,6 +26,8 @@ from ingress.temporal_link import TemporalLink, within
 log = structlog.get_logger("ingress")
 router = APIRouter(tags=["payment channels"])
 
+# A notice is about 150 bytes; anything near this is not one (and is never read in full).
+MAX_BODY_BYTES = 16 * 1024
 REQUIRED_FIELDS = ("order_id", "transaction_id", "amount", "currency", "status")
 EXAMPLE_BODY = {
     "order_id": "ORD-1",
@@ -53,6 +55,18 @@ def _channel(name: str) -> PaymentMethod:
             404, Kind.UNKNOWN_CHANNEL, f"no payment channel {name!r} (known: {known})",
             field="channel",
         ) from None  # fmt: skip
+
+
+async def _read_capped(request: Request) -> bytes:
+    """The raw body, refused (413) past MAX_BODY_BYTES without reading the rest into memory."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ProblemError(
+                413, Kind.INVALID_INPUT, f"the body exceeds {MAX_BODY_BYTES} bytes", field="body"
+            )
+    return bytes(body)
 
 
 def _parse(body: bytes) -> PaymentNotice:
@@ -83,7 +97,7 @@ def _parse(body: bytes) -> PaymentNotice:
         "notification for an order whose upgrade has not been started yet gets 404 with "
         "Retry-After and is not recorded, so the channel's next delivery counts."
     ),
-    responses=responses(401, 404, 409, 422, 503, 504),
+    responses=responses(401, 404, 409, 413, 422, 503, 504),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -118,7 +132,7 @@ async def notify_payment(
             f"{channel_secret_env(method)} is not set: notifications from {method.value} are "
             "refused until it is",
         )
-    body = await request.body()
+    body = await _read_capped(request)
     try:
         verify(body, x_signature, secret.get_secret_value())
     except SignatureError as error:

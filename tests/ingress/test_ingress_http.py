@@ -157,6 +157,8 @@ async def test_health_readiness_and_openapi(http: httpx.AsyncClient) -> None:
     assert {"/v1/payments/notify/{channel}", "/v1/upgrades", "/v1/upgrades/{order_id}",
             "/v1/upgrades/{order_id}/cancel", "/v1/upgrades/{order_id}/resolve", "/healthz",
             "/readyz"} <= spec["paths"].keys()  # fmt: skip
+    notify_401 = spec["paths"]["/v1/payments/notify/{channel}"]["post"]["responses"]["401"]
+    assert notify_401["content"]["application/problem+json"]["schema"]["$ref"].endswith("Problem")
     docs = await http.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     kind = await http.get("/problems/bad-signature")
@@ -260,6 +262,7 @@ async def test_bad_signatures_are_401_and_change_nothing(
         pytest.param({"amount": "six hundred"}, "amount", id="amount-not-a-number"),
         pytest.param({"status": "pending"}, "status", id="unknown-status"),
         pytest.param({"currency": "cny"}, "currency", id="bad-currency"),
+        pytest.param({"order_id": None}, "order_id", id="missing-order-id"),
         pytest.param({"extra": 1}, "extra", id="unknown-field"),
         # Well-formed, but not this order's payment: the run's own validator names the field.
         pytest.param({"amount": "601.00"}, "amount", id="amount-differs"),
@@ -274,6 +277,12 @@ async def test_malformed_notices_are_422_naming_the_field(
         body = {k: v for k, v in fields.items() if v is not None}
     response = await notify(http, body)
     assert_problem(response, 422, field=field)
+    await assert_untouched(http, waiting_order)
+
+
+async def test_an_oversized_body_is_refused(http: httpx.AsyncClient, waiting_order: str) -> None:
+    response = await notify(http, notice(waiting_order, padding="x" * 20_000))
+    assert_problem(response, 413, field="body")
     await assert_untouched(http, waiting_order)
 
 
