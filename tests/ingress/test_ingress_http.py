@@ -200,8 +200,10 @@ def test_unreachable_temporal_and_missing_configuration(stack: LiveStack) -> Non
             )
             assert_problem(closed, 503)
             assert closed.json()["type"] == "/problems/not-configured"
-            # The backend token still opens the backend's endpoints.
-            assert http.get("/v1/upgrades/ING-NOWHERE", headers=BACKEND).status_code == 503
+            # The backend token still opens the backend's endpoints (then Temporal is missing).
+            backend = http.get("/v1/upgrades/ING-NOWHERE", headers=BACKEND)
+            assert_problem(backend, 503)
+            assert backend.json()["type"] == "/problems/temporal-unavailable"
             raw = json.dumps(notice("ING-NOWHERE")).encode()
             no_secret = http.post(
                 "/v1/payments/notify/bank_card", content=raw, headers=signed(raw, "bank_card")
@@ -211,6 +213,7 @@ def test_unreachable_temporal_and_missing_configuration(stack: LiveStack) -> Non
     finally:
         proc.terminate()
         code = proc.wait(timeout=20)
+        log.close()
     assert code == 0  # SIGTERM is a clean stop
 
 
