@@ -10,6 +10,7 @@ delivers it, and maps the outcome to an HTTP status. It holds no state of its ow
 dedup table): the workflow run is the only record, so any number of ingress copies can serve.
 
 Modules: `settings` (environment), `signature` (HMAC of the raw body), `problems` (error bodies),
-`auth` (bearer tokens), `temporal_link` (the client, readiness), `notifications` (delivering a
+`auth` (bearer tokens), `temporal_link` (the client, readiness), `runs` (server-side reads of a
+run), `notifications` (delivering a
 payment notice idempotently), `routes_*` (the endpoints), `app` (the factory), `__main__` (uvicorn).
 """
