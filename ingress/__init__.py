@@ -11,6 +11,6 @@ dedup table): the workflow run is the only record, so any number of ingress copi
 
 Modules: `settings` (environment), `signature` (HMAC of the raw body), `problems` (error bodies),
 `auth` (bearer tokens), `temporal_link` (the client, readiness), `runs` (server-side reads of a
-run), `notifications` (delivering a
-payment notice idempotently), `routes_*` (the endpoints), `app` (the factory), `__main__` (uvicorn).
+run), `notifications` (delivering a payment notice idempotently), `routes_*` (the endpoints),
+`app` (the factory), `__main__` (uvicorn).
 """
