@@ -1,19 +1,21 @@
 """The embedded default (`make run`, i.e. `python -m service.stack`): the Temporal dev server, the
-sandbox platform and the worker, supervised by one foreground process.
+sandbox platform, the worker and the HTTP ingress, supervised by one foreground process.
 
-Role: bring the three up in dependency order on loopback, each waited for until it answers; on a
+Role: bring the four up in dependency order on loopback, each waited for until it answers; on a
 fresh database (no `.data/temporal.db` before this start) submit the demo batch of
 `service/demo_orders.json` through `starter.py` (`UPGRADE_DEMO=0` skips it); print the Web UI URL
-and a line containing `ready`; then watch. Ctrl-C or SIGTERM stops the worker first (it drains its
-activities), then the sandbox, then the server, and exits 0. A child that exits on its own stops the
-rest and exits 1, naming it and its exit code.
+and a line containing `ready`; then watch. Ctrl-C or SIGTERM stops the ingress, then the worker (it
+drains its activities), then the sandbox, then the server, and exits 0. A child that exits on its
+own stops the rest and exits 1, naming it and its exit code.
 
 Boundary: process wiring only. The stack runs the same commands an operator would
 (`temporal server start-dev`, `python -m sandbox serve`, `python worker.py`, `python starter.py
 start`), holds no business logic, and talks to Temporal only to see that the server and the worker
 answer. Children get the stack's environment plus `TEMPORAL_ADDRESS`/`TEMPORAL_NAMESPACE` of the
 dev server and an absolute `UPGRADE_DATA_DIR`; `UPGRADE_TIME_SCALE=60` (the demo profile) and
-`UPGRADE_PLATFORM_URL` (the sandbox started here) unless they are already set.
+`UPGRADE_PLATFORM_URL` (the sandbox started here) unless they are already set. The ingress's
+channel secrets and tokens get their documented development values unless they are set (the
+stack prints which; a value from the environment is never printed).
 
 Output: each child's stdout and stderr are appended to `.data/logs/<name>.log` (the paths are
 printed at start); the terminal keeps the stack's own lines, plus the tail of a child's log when it
@@ -46,8 +48,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from domain.models import UpgradeOrder
+from ingress.settings import IngressSettings, development_env, load_ingress_settings
 from service.process import run_and_exit
-from service.settings import Settings, load_settings
+from service.settings import Settings
 from service.temporal import connect
 from workflows.search_attributes import dev_server_flags
 
@@ -256,6 +259,33 @@ async def sandbox_healthy(url: str) -> bool | None:
     return True if response.status_code == 200 else None
 
 
+def apply_ingress_secrets() -> list[str]:
+    """Give every unset ingress secret its documented development value (in our environment, so
+    the children inherit it); one line per variable saying where its value comes from."""
+    lines = []
+    for name, dev_value in development_env().items():
+        current = os.environ.get(name)
+        if current is None:
+            os.environ[name] = dev_value
+            lines.append(f"{name}={dev_value} (development value, see README)")
+        elif not current.strip():
+            lines.append(f"{name} is empty: what it guards stays closed (503)")
+        else:
+            lines.append(f"{name} from the environment")
+    return lines
+
+
+def ingress_url(settings: IngressSettings) -> str:
+    return f"http://{settings.ingress_host}:{settings.ingress_port}"
+
+
+async def ingress_ready(url: str) -> bool | None:
+    """True once the ingress answers `/readyz` (it is up and reaches Temporal)."""
+    async with httpx.AsyncClient(timeout=3.0) as http:
+        response = await http.get(f"{url}/readyz")
+    return True if response.status_code == 200 else None
+
+
 def write_demo_files(demo_dir: Path) -> list[tuple[UpgradeOrder, Path]]:
     """One order file per demo order (what `starter.py start --order-file` reads)."""
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -359,7 +389,7 @@ def child_env(settings: Settings, address: str) -> dict[str, str]:
     return env
 
 
-async def bring_up(stack: Stack, settings: Settings, port: int, ui_port: int) -> None:
+async def bring_up(stack: Stack, settings: IngressSettings, port: int, ui_port: int) -> None:
     data_dir = settings.data_dir
     db = data_dir / "temporal.db"
     fresh = not db.exists()
@@ -381,6 +411,10 @@ async def bring_up(stack: Stack, settings: Settings, port: int, ui_port: int) ->
     await stack.start("worker", [python, str(ROOT / "worker.py")], grace)
     await stack.wait_until("the worker", lambda: worker_polling(client, settings.task_queue, since))
 
+    ingress = ingress_url(settings)
+    await stack.start("ingress", [python, "-m", "ingress"], STOP_TIMEOUT_S)
+    await stack.wait_until("the ingress", lambda: ingress_ready(ingress))
+
     if fresh and os.environ.get("UPGRADE_DEMO", "1") != "0":
         await submit_demo(stack, data_dir / "demo")
         task = asyncio.create_task(cancel_demo_order(stack))
@@ -390,16 +424,18 @@ async def bring_up(stack: Stack, settings: Settings, port: int, ui_port: int) ->
 
     ui = f"http://localhost:{ui_port}/namespaces/{NAMESPACE}/workflows"
     say(f"Temporal Web UI: {ui}")
+    say(f"Ingress API: {ingress} (OpenAPI page {ingress}/docs)")
     say(
-        f"upgrade-activation stack ready: UI {ui}, sandbox {sandbox}, "
+        f"upgrade-activation stack ready: UI {ui}, sandbox {sandbox}, ingress {ingress}, "
         f"time scale {settings.time_scale:g}x; press Ctrl-C to stop"
     )
 
 
 async def run_stack(port: int, ui_port: int) -> int:
     os.environ.setdefault("UPGRADE_TIME_SCALE", DEMO_TIME_SCALE)  # the demo profile
+    secret_sources = apply_ingress_secrets()
     try:
-        settings = load_settings()
+        settings = load_ingress_settings()
     except ValidationError as error:
         first = error.errors()[0]
         say(f"stack: invalid UPGRADE_{str(first['loc'][0]).upper()}: {first['msg']}")
@@ -409,11 +445,14 @@ async def run_stack(port: int, ui_port: int) -> int:
         check_port_free(port, "Temporal gRPC")
         check_port_free(ui_port, "Temporal Web UI")
         check_port_free(settings.sandbox_port, "sandbox")
+        check_port_free(settings.ingress_port, "ingress")
     except StackError as error:
         say(f"stack: {error}")
         return 1
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    for line in secret_sources:
+        say(f"stack: ingress {line}")
 
     stack = Stack(child_env(settings, f"{HOST}:{port}"), log_dir)
     loop = asyncio.get_running_loop()
@@ -435,7 +474,7 @@ async def run_stack(port: int, ui_port: int) -> int:
         say(f"stack: {error}")
         code = 1
     finally:
-        say("stack: stopping (worker, sandbox, Temporal)")
+        say("stack: stopping (ingress, worker, sandbox, Temporal)")
         await stack.stop_all()
     say("stack: stopped")
     return code
@@ -444,7 +483,9 @@ async def run_stack(port: int, ui_port: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m service.stack",
-        description="The embedded default: Temporal dev server, sandbox and worker, supervised.",
+        description=(
+            "The embedded default: Temporal dev server, sandbox, worker and ingress, supervised."
+        ),
     )
     parser.add_argument("--port", type=int, default=7233, help="Temporal gRPC port (7233)")
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port (8233)")

@@ -1,6 +1,7 @@
 """A private copy of the whole system as real processes on loopback, for end-to-end tests:
 the Temporal dev server (its own SQLite file), the sandbox platform and one worker, on free ports,
-at a high time scale. Commands run the way an operator runs them: `python starter.py ...`,
+at a high time scale, and optionally the HTTP ingress (`start(ingress=True)`, with the documented
+development secrets). Commands run the way an operator runs them: `python starter.py ...`,
 `python -m sandbox ...`.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
+from ingress.settings import development_env
 from service.stack import dev_server_command, temporal_binary
 from service.temporal import connect
 
@@ -48,6 +50,7 @@ class LiveStack:
     temporal_port: int = field(default_factory=free_port)
     ui_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
+    ingress_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _client: Client | None = None
 
@@ -71,8 +74,14 @@ class LiveStack:
             UPGRADE_PLATFORM_URL=f"http://127.0.0.1:{self.sandbox_port}",
             UPGRADE_LOG_FORMAT="json",
             PYTHONPATH=str(ROOT),
+            UPGRADE_INGRESS_PORT=str(self.ingress_port),
         )
+        env.update(development_env())  # the ingress's channel secrets and tokens
         return env
+
+    @property
+    def ingress_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingress_port}"
 
     def _spawn(self, name: str, args: list[str]) -> None:
         log = (self.data_dir / f"{name}.log").open("ab")
@@ -80,7 +89,7 @@ class LiveStack:
             args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
-    def start(self) -> None:
+    def start(self, ingress: bool = False) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # The very command `make run` uses (search attributes included), without the Web UI.
         server = dev_server_command(
@@ -92,6 +101,9 @@ class LiveStack:
         self._wait_port(self.temporal_port, "temporal")
         self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
         self._spawn("worker", [sys.executable, "worker.py"])
+        if ingress:
+            self._spawn("ingress", [sys.executable, "-m", "ingress"])
+            self._wait_http(f"{self.ingress_url}/readyz", "ingress")
 
     def _check_alive(self, name: str) -> None:
         proc = self.processes[name]
@@ -122,7 +134,7 @@ class LiveStack:
         raise RuntimeError(f"{name} did not answer {url}")
 
     def stop(self) -> None:
-        for name in ("worker", "sandbox", "temporal"):
+        for name in ("ingress", "worker", "sandbox", "temporal"):
             proc = self.processes.get(name)
             if proc is None or proc.poll() is not None:
                 continue

@@ -1,0 +1,53 @@
+"""What the ingress reads about an order's run without asking the worker: whether it exists and
+runs (describe), its payment method (the `PaymentMethod` search attribute), and the order it was
+started with (the input of the run's first history event).
+
+These are server-side reads: they answer for closed runs and while no worker is polling, unlike a
+query. Used to route a notification and to tell a repeated start from a conflicting one.
+"""
+
+from dataclasses import dataclass
+
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.models import UpgradeOrder, workflow_id_for
+from domain.upgrade_input import UpgradeInput
+from service.upgrades import UpgradeNotFound
+from workflows import search_attributes as sa
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    running: bool
+    payment_method: str | None
+
+
+async def describe_run(client: Client, order_id: str) -> RunFacts:
+    """The latest run of the order's workflow; `UpgradeNotFound` if it was never started."""
+    try:
+        description = await client.get_workflow_handle(workflow_id_for(order_id)).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise UpgradeNotFound(order_id) from error
+        raise
+    return RunFacts(
+        running=description.status == WorkflowExecutionStatus.RUNNING,
+        payment_method=description.typed_search_attributes.get(sa.PAYMENT_METHOD),
+    )
+
+
+async def started_order(client: Client, order_id: str) -> UpgradeOrder:
+    """The order the latest run was started with (a continued run carries the same order)."""
+    handle = client.get_workflow_handle(workflow_id_for(order_id))
+    try:
+        async for event in handle.fetch_history_events(page_size=1):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [upgrade_input] = await client.data_converter.decode(payloads, [UpgradeInput])
+            assert isinstance(upgrade_input, UpgradeInput)
+            return upgrade_input.order
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise UpgradeNotFound(order_id) from error
+        raise
+    raise UpgradeNotFound(order_id)

@@ -1,0 +1,82 @@
+"""The ingress's settings: where it listens, the channels' signing secrets, the bearer tokens.
+
+Read from the environment like every `UPGRADE_*` setting (it extends `service.settings.Settings`,
+so the time scale and task queue used to start upgrades are the worker's). Secrets are
+`SecretStr`: they never appear in a repr, a log line or an error message. An empty value counts
+as unset. A channel without a secret refuses every notification (503): an unsigned door is
+never opened by a missing variable.
+
+The development values below are public on purpose (README, `make run` prints them): they make
+the embedded stack usable out of the box and must never be used in production.
+"""
+
+from pydantic import Field, SecretStr, field_validator
+
+from domain.models import PaymentMethod
+from service.settings import Settings
+
+CHANNEL_SECRET_ENV_PREFIX = "UPGRADE_CHANNEL_SECRET_"
+OPERATOR_TOKEN_ENV = "UPGRADE_OPERATOR_TOKEN"
+BACKEND_TOKEN_ENV = "UPGRADE_BACKEND_TOKEN"
+
+DEV_CHANNEL_SECRETS: dict[PaymentMethod, str] = {
+    method: f"dev-{method.value.replace('_', '-')}-secret" for method in PaymentMethod
+}
+DEV_OPERATOR_TOKEN = "dev-operator-token"
+DEV_BACKEND_TOKEN = "dev-backend-token"
+
+
+def channel_secret_env(channel: PaymentMethod) -> str:
+    """`UPGRADE_CHANNEL_SECRET_ALIPAY` and so on."""
+    return CHANNEL_SECRET_ENV_PREFIX + channel.value.upper()
+
+
+def development_env() -> dict[str, str]:
+    """Every secret variable with its documented development value (what `make run` sets)."""
+    env = {channel_secret_env(m): secret for m, secret in DEV_CHANNEL_SECRETS.items()}
+    env[OPERATOR_TOKEN_ENV] = DEV_OPERATOR_TOKEN
+    env[BACKEND_TOKEN_ENV] = DEV_BACKEND_TOKEN
+    return env
+
+
+class IngressSettings(Settings):
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = Field(default=8400, ge=1, le=65535)
+    channel_secret_alipay: SecretStr | None = None
+    channel_secret_wechat_pay: SecretStr | None = None
+    channel_secret_bank_card: SecretStr | None = None
+    channel_secret_corporate_transfer: SecretStr | None = None
+    # Operators: resolve (and everything the backend may do).
+    operator_token: SecretStr | None = None
+    # The backend: start, status, cancel; never resolve (a script must not approve a mismatch).
+    backend_token: SecretStr | None = None
+    # How long a request waits for Temporal (an update, a query) before answering 503/504: a
+    # payment channel gives up after a few seconds and re-delivers anyway.
+    ingress_request_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator(
+        "channel_secret_alipay",
+        "channel_secret_wechat_pay",
+        "channel_secret_bank_card",
+        "channel_secret_corporate_transfer",
+        "operator_token",
+        "backend_token",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def channel_secret(self, channel: PaymentMethod) -> SecretStr | None:
+        secret: SecretStr | None = getattr(self, f"channel_secret_{channel.value}")
+        return secret
+
+    def configured_channels(self) -> list[str]:
+        """Channel names that have a secret (safe to log: names only)."""
+        return [m.value for m in PaymentMethod if self.channel_secret(m) is not None]
+
+
+def load_ingress_settings() -> IngressSettings:
+    return IngressSettings()
