@@ -12,8 +12,9 @@ Boundary: process wiring only. The stack runs the same commands an operator woul
 (`temporal server start-dev`, `python -m sandbox serve`, `python worker.py`, `python starter.py
 start`), holds no business logic, and talks to Temporal only to see that the server and the worker
 answer. Children get the stack's environment plus `TEMPORAL_ADDRESS`/`TEMPORAL_NAMESPACE` of the
-dev server and an absolute `UPGRADE_DATA_DIR`; `UPGRADE_TIME_SCALE=60` (the demo profile) and
-`UPGRADE_PLATFORM_URL` (the sandbox started here) unless they are already set.
+dev server and an absolute `UPGRADE_DATA_DIR`; `UPGRADE_TIME_SCALE=60` (the demo profile),
+`UPGRADE_PLATFORM_URL` (the sandbox started here) and `UPGRADE_METRICS_BIND` (the worker's
+Prometheus endpoint, `--metrics-port`, 9464) unless they are already set.
 
 Output: each child's stdout and stderr are appended to `.data/logs/<name>.log` (the paths are
 printed at start); the terminal keeps the stack's own lines, plus the tail of a child's log when it
@@ -46,6 +47,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from domain.models import UpgradeOrder
+from service.metrics import metrics_url
 from service.process import run_and_exit
 from service.settings import Settings, load_settings
 from service.temporal import connect
@@ -390,14 +392,18 @@ async def bring_up(stack: Stack, settings: Settings, port: int, ui_port: int) ->
 
     ui = f"http://localhost:{ui_port}/namespaces/{NAMESPACE}/workflows"
     say(f"Temporal Web UI: {ui}")
+    if settings.metrics_bind:
+        say(f"Worker metrics (Prometheus): {metrics_url(settings.metrics_bind)}")
     say(
         f"upgrade-activation stack ready: UI {ui}, sandbox {sandbox}, "
         f"time scale {settings.time_scale:g}x; press Ctrl-C to stop"
     )
 
 
-async def run_stack(port: int, ui_port: int) -> int:
+async def run_stack(port: int, ui_port: int, metrics_port: int = 9464) -> int:
     os.environ.setdefault("UPGRADE_TIME_SCALE", DEMO_TIME_SCALE)  # the demo profile
+    # The worker inherits it; an explicit UPGRADE_METRICS_BIND (empty: no endpoint) wins.
+    os.environ.setdefault("UPGRADE_METRICS_BIND", f"{HOST}:{metrics_port}")
     try:
         settings = load_settings()
     except ValidationError as error:
@@ -409,6 +415,8 @@ async def run_stack(port: int, ui_port: int) -> int:
         check_port_free(port, "Temporal gRPC")
         check_port_free(ui_port, "Temporal Web UI")
         check_port_free(settings.sandbox_port, "sandbox")
+        if settings.metrics_bind:
+            check_port_free(int(settings.metrics_bind.rpartition(":")[2]), "worker metrics")
     except StackError as error:
         say(f"stack: {error}")
         return 1
@@ -448,8 +456,11 @@ def main() -> int:
     )
     parser.add_argument("--port", type=int, default=7233, help="Temporal gRPC port (7233)")
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port (8233)")
+    parser.add_argument(
+        "--metrics-port", type=int, default=9464, help="the worker's Prometheus port (9464)"
+    )
     args = parser.parse_args()
-    return asyncio.run(run_stack(args.port, args.ui_port))
+    return asyncio.run(run_stack(args.port, args.ui_port, args.metrics_port))
 
 
 if __name__ == "__main__":
