@@ -1,7 +1,8 @@
 """The worker process: runs the upgrade saga and its HTTP activities against the configured Temporal.
 
 Wiring only. Connection through envconfig (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, TLS or API
-key, or a profile); the platform's base URL and the rest from `UPGRADE_*` settings. SIGTERM or
+key, or a profile); the platform's base URL and the rest from `UPGRADE_*` settings. Prometheus
+metrics (the SDK's and the saga's) on `UPGRADE_METRICS_BIND` (`/metrics`; empty: none). SIGTERM or
 SIGINT stops polling, lets running activities finish for `UPGRADE_SHUTDOWN_GRACE_S`, then exits 0.
 """
 
@@ -14,6 +15,7 @@ import structlog
 
 from activities import build_activities, create_platform_client
 from service.logging import configure_logging
+from service.metrics import MetricsUnavailable, metrics_runtime, metrics_url
 from service.process import run_and_exit
 from service.settings import load_settings
 from service.temporal import ConnectionSettingsError, connect
@@ -25,7 +27,12 @@ log = structlog.get_logger("worker")
 async def serve() -> int:
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
-    client = await connect()
+    try:
+        runtime = metrics_runtime(settings.metrics_bind)
+    except MetricsUnavailable as err:
+        log.error("metrics endpoint unavailable", error=str(err))
+        return 1
+    client = await connect(runtime=runtime)
     platform = create_platform_client(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -43,6 +50,7 @@ async def serve() -> int:
         namespace=client.namespace,
         platform_url=settings.platform_url,
         time_scale=settings.time_scale,
+        metrics=metrics_url(settings.metrics_bind) if runtime else None,
     )
     async with worker:
         await stop.wait()

@@ -8,7 +8,7 @@ from `temporalio.envconfig` (`TEMPORAL_*` variables or a profile file), see `ser
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TASK_QUEUE = "upgrade-activation"
@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How long a stopping worker lets running activities finish.
     shutdown_grace_s: float = Field(default=10.0, ge=0)
+    # The worker's Prometheus endpoint (`host:port`, served at /metrics); empty: no endpoint.
+    metrics_bind: str = "127.0.0.1:9464"
+
+    @field_validator("metrics_bind")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected host:port (e.g. 0.0.0.0:9464) or empty, got {value!r}")
+        return value
 
 
 def load_settings() -> Settings:

@@ -12,8 +12,9 @@ Boundary: process wiring only. The stack runs the same commands an operator woul
 (`temporal server start-dev`, `python -m sandbox serve`, `python worker.py`, `python starter.py
 start`), holds no business logic, and talks to Temporal only to see that the server and the worker
 answer. Children get the stack's environment plus `TEMPORAL_ADDRESS`/`TEMPORAL_NAMESPACE` of the
-dev server and an absolute `UPGRADE_DATA_DIR`; `UPGRADE_TIME_SCALE=60` (the demo profile) and
-`UPGRADE_PLATFORM_URL` (the sandbox started here) unless they are already set. The ingress's
+dev server and an absolute `UPGRADE_DATA_DIR`; `UPGRADE_TIME_SCALE=60` (the demo profile),
+`UPGRADE_PLATFORM_URL` (the sandbox started here) and `UPGRADE_METRICS_BIND` (the worker's
+Prometheus endpoint, `--metrics-port`, 9464) unless they are already set. The ingress's
 channel secrets and tokens get their documented development values unless they are set (the
 stack prints which; a value from the environment is never printed).
 
@@ -49,6 +50,7 @@ from temporalio.client import Client
 
 from domain.models import UpgradeOrder
 from ingress.settings import IngressSettings, development_env, load_ingress_settings
+from service.metrics import metrics_url
 from service.process import run_and_exit
 from service.settings import Settings
 from service.temporal import connect
@@ -425,15 +427,19 @@ async def bring_up(stack: Stack, settings: IngressSettings, port: int, ui_port: 
     ui = f"http://localhost:{ui_port}/namespaces/{NAMESPACE}/workflows"
     say(f"Temporal Web UI: {ui}")
     say(f"Ingress API: {ingress} (OpenAPI page {ingress}/docs)")
+    if settings.metrics_bind:
+        say(f"Worker metrics (Prometheus): {metrics_url(settings.metrics_bind)}")
     say(
         f"upgrade-activation stack ready: UI {ui}, sandbox {sandbox}, ingress {ingress}, "
         f"time scale {settings.time_scale:g}x; press Ctrl-C to stop"
     )
 
 
-async def run_stack(port: int, ui_port: int) -> int:
+async def run_stack(port: int, ui_port: int, metrics_port: int = 9464) -> int:
     os.environ.setdefault("UPGRADE_TIME_SCALE", DEMO_TIME_SCALE)  # the demo profile
     secret_sources = apply_ingress_secrets()
+    # The worker inherits it; an explicit UPGRADE_METRICS_BIND (empty: no endpoint) wins.
+    os.environ.setdefault("UPGRADE_METRICS_BIND", f"{HOST}:{metrics_port}")
     try:
         settings = load_ingress_settings()
     except ValidationError as error:
@@ -446,6 +452,8 @@ async def run_stack(port: int, ui_port: int) -> int:
         check_port_free(ui_port, "Temporal Web UI")
         check_port_free(settings.sandbox_port, "sandbox")
         check_port_free(settings.ingress_port, "ingress")
+        if settings.metrics_bind:
+            check_port_free(int(settings.metrics_bind.rpartition(":")[2]), "worker metrics")
     except StackError as error:
         say(f"stack: {error}")
         return 1
@@ -489,8 +497,11 @@ def main() -> int:
     )
     parser.add_argument("--port", type=int, default=7233, help="Temporal gRPC port (7233)")
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port (8233)")
+    parser.add_argument(
+        "--metrics-port", type=int, default=9464, help="the worker's Prometheus port (9464)"
+    )
     args = parser.parse_args()
-    return asyncio.run(run_stack(args.port, args.ui_port))
+    return asyncio.run(run_stack(args.port, args.ui_port, args.metrics_port))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Connection settings come from `temporalio.envconfig`: the `TEMPORAL_ADDRESS`,
 `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS*` variables or a profile in the TOML config
 file (`TEMPORAL_CONFIG_FILE`, `TEMPORAL_PROFILE`), so the same code reaches the dev server, a
-self-hosted cluster or Temporal Cloud. Payloads use the pydantic data converter.
+self-hosted cluster or Temporal Cloud. Payloads use the pydantic data converter. A process that
+exports metrics passes its own `Runtime` (see `service.metrics`); the others share the SDK default.
 """
 
 import os
@@ -13,6 +14,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 DEFAULT_ADDRESS = "localhost:7233"
 
@@ -50,7 +52,13 @@ def connect_config(address: str | None = None, namespace: str | None = None) -> 
     return config
 
 
-async def connect(address: str | None = None, namespace: str | None = None) -> Client:
+async def connect(
+    address: str | None = None, namespace: str | None = None, *, runtime: Runtime | None = None
+) -> Client:
+    """A client for `address`/`namespace` (envconfig otherwise). `runtime` carries the telemetry
+    (e.g. a Prometheus endpoint) for the client and every worker built on it."""
     return await Client.connect(
-        **connect_config(address, namespace), data_converter=pydantic_data_converter
+        **connect_config(address, namespace),
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
     )

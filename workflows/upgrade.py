@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.upgrade_input import PaymentCarry, UpgradeInput
 
+from workflows import metrics
 from workflows import search_attributes as sa
 from workflows.policies import (
     BEST_EFFORT_RETRY,
@@ -151,12 +152,14 @@ class UpgradeActivation:
     # ------------------------------------------------------------------ run
     @workflow.run
     async def run(self, input: UpgradeInput) -> UpgradeStatus:
-        if not self._stages:
+        if not self._stages:  # the first run, not a continuation
             self._enter(Stage.AWAITING_PAYMENT)
+            metrics.record_started(self._order.payment_method)
         self._publish()
         try:
             await self._forward()
             await self._finish(Stage.ACTIVE, "activated in every region")
+            self._record_activated()
         except SagaEnd as ended:
             await self._unwind(ended)
         except asyncio.CancelledError:
@@ -778,6 +781,17 @@ class UpgradeActivation:
         if not self._stage.is_terminal:
             await self._escalate(EscalationReason.ACTIVATION_SLA)
 
+    def _record_activated(self) -> None:
+        confirmed, finished = self._payment.confirmed_at, self._finished_at
+        if confirmed is None or finished is None:
+            return
+        metrics.record_activated(
+            self._order.payment_method,
+            (str(k) for k in self._input.change_kinds),
+            finished - confirmed,
+            self._policy.time_scale,
+        )
+
     def _ticketed(self) -> set[EscalationReason]:
         return {e.reason for e in self._escalations} | self._escalating
 
@@ -830,6 +844,7 @@ class UpgradeActivation:
             )
         )
         workflow.logger.warning("escalated %s: ticket %s", reason, result.ticket_id)
+        metrics.record_escalated(reason)
         self._publish()
 
     async def _close_tickets(self, resolution: str) -> None:
@@ -872,7 +887,10 @@ class UpgradeActivation:
     async def _unwind(self, end: SagaEnd) -> None:
         """Undo what was done, newest first; refund when money was taken; tell the customer."""
         self._end_stage()
-        if self._undo or (end.refund and self._payment.status == PaymentStatus.SUCCEEDED):
+        compensating = bool(self._undo) or (
+            end.refund and self._payment.status == PaymentStatus.SUCCEEDED
+        )
+        if compensating:
             self._enter(Stage.COMPENSATING)
         for step, undo in reversed(self._undo):
             self._record_compensation(step, await undo())
@@ -898,6 +916,8 @@ class UpgradeActivation:
             outcome[end.stage], f"Your upgrade {self._order.summary} {end.stage}: {end.reason}"
         )
         await self._finish(end.stage, end.reason)
+        if compensating:
+            metrics.record_compensated(end.stage)
 
     def _record_compensation(self, step: str, result: steps.CompensationResult) -> None:
         outcome = "done" if result.applied else "nothing_to_undo"

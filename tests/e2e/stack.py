@@ -51,6 +51,7 @@ class LiveStack:
     ui_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
     ingress_port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _client: Client | None = None
 
@@ -73,6 +74,7 @@ class LiveStack:
             UPGRADE_SANDBOX_PORT=str(self.sandbox_port),
             UPGRADE_PLATFORM_URL=f"http://127.0.0.1:{self.sandbox_port}",
             UPGRADE_LOG_FORMAT="json",
+            UPGRADE_METRICS_BIND=f"127.0.0.1:{self.metrics_port}",
             PYTHONPATH=str(ROOT),
             UPGRADE_INGRESS_PORT=str(self.ingress_port),
         )
