@@ -33,7 +33,7 @@ from domain.models import (
 from domain.status import UpgradeStatus
 from service import upgrades
 from service.process import run_and_exit
-from service.settings import load_settings
+from service.settings import load_settings, settings_error_line
 from service.temporal import connect, connect_config
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
@@ -354,6 +354,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        load_settings()  # once up front: a bad UPGRADE_* variable is one line, before any call
+    except ValidationError as err:
+        return _fail(f"invalid configuration: {settings_error_line(err)}", EXIT_INVALID)
     if args.command not in ("start", "list"):
         # Same alphabet as at start: a malformed id is invalid input, not "not found".
         try:
