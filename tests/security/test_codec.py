@@ -94,7 +94,7 @@ async def test_rotation_new_payloads_use_the_new_key_old_ones_stay_readable() ->
     [new] = await after.encode([plain_payload()])
     assert new.metadata[KEY_ID_METADATA] == b"k2"
     # The retired-key-only process cannot read the new payload: it names the missing key id.
-    with pytest.raises(UnknownEncryptionKey, match="'k2'.*UPGRADE_ENCRYPTION_KEYS.*k1"):
+    with pytest.raises(UnknownEncryptionKey, match=r"'k2'.*UPGRADE_ENCRYPTION_KEYS.*k1"):
         await before.decode([new])
 
 
