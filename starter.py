@@ -52,7 +52,12 @@ def _from_validation(err: ValidationError) -> InvalidInput:
     if isinstance(cause, InvalidOrder):
         return InvalidInput(cause.field, cause.message)
     field = ".".join(str(p) for p in first["loc"]) or "input"
-    return InvalidInput(field, first["msg"])
+    return InvalidInput(_printable(field), first["msg"])
+
+
+def _printable(text: str) -> str:
+    """An unknown field's name comes from the input: escape what could break the one line."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -326,7 +331,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"starter.py: {message}", file=sys.stderr)
+    # One line, whatever the input held (a line separator inside a value or a field name).
+    print(f"starter.py: {' '.join(message.splitlines())}", file=sys.stderr)
     return code
 
 
