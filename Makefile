@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test lint fmt clean histories
+.PHONY: venv run test lint fmt clean histories test-exit-codes
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ test: venv
 histories: venv
 	rm -f tests/histories/*.json
 	UPGRADE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/e2e -q
+
+# 200 real starter.py runs against a dev server, every exit status checked (about 75 s).
+test-exit-codes: venv
+	UPGRADE_EXIT_CODE_LOOP=1 $(BIN)/python -m pytest tests/security/test_exit_codes.py -q -s
 
 lint: venv
 	$(LINT)

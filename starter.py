@@ -33,7 +33,7 @@ from domain.models import (
 from domain.status import UpgradeStatus
 from service import upgrades
 from service.process import run_and_exit
-from service.settings import load_settings
+from service.settings import load_settings, settings_error_line
 from service.temporal import ConnectionSettingsError, connect, connect_config
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
@@ -52,7 +52,12 @@ def _from_validation(err: ValidationError) -> InvalidInput:
     if isinstance(cause, InvalidOrder):
         return InvalidInput(cause.field, cause.message)
     field = ".".join(str(p) for p in first["loc"]) or "input"
-    return InvalidInput(field, first["msg"])
+    return InvalidInput(_printable(field), first["msg"])
+
+
+def _printable(text: str) -> str:
+    """An unknown field's name comes from the input: escape what could break the one line."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -326,7 +331,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"starter.py: {message}", file=sys.stderr)
+    # One line, whatever the input held (a line separator inside a value or a field name).
+    print(f"starter.py: {' '.join(message.splitlines())}", file=sys.stderr)
     return code
 
 
@@ -356,6 +362,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        load_settings()  # once up front: a bad UPGRADE_* variable is one line, before any call
+    except ValidationError as err:
+        return _fail(f"invalid configuration: {settings_error_line(err)}", EXIT_INVALID)
     if args.command not in ("start", "list"):
         # Same alphabet as at start: a malformed id is invalid input, not "not found".
         try:

@@ -52,7 +52,7 @@ from domain.models import UpgradeOrder
 from ingress.settings import IngressSettings, development_env, load_ingress_settings
 from service.metrics import metrics_url
 from service.process import run_and_exit
-from service.settings import Settings
+from service.settings import Settings, settings_error_line
 from service.temporal import connect
 from workflows.search_attributes import dev_server_flags
 
@@ -92,13 +92,18 @@ def temporal_binary() -> Path:
     return Path(found)
 
 
-def dev_server_command(temporal: Path, db: Path, port: int, ui_port: int) -> list[str]:
+def dev_server_command(
+    temporal: Path, db: Path, port: int, ui_port: int, codec_endpoint: str | None = None
+) -> list[str]:
+    # With encryption on, the Web UI decodes payloads through our codec server.
+    codec = ["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []
     return [
         str(temporal), "server", "start-dev",
         "--db-filename", str(db),
         "--ip", HOST, "--port", str(port), "--ui-port", str(ui_port),
         "--namespace", NAMESPACE,
         "--log-level", "warn",
+        *codec,
         *dev_server_flags(),
     ]  # fmt: skip
 
@@ -255,6 +260,12 @@ async def worker_polling(client: Client, task_queue: str, since: float) -> bool 
     return None
 
 
+async def http_healthy(url: str) -> bool | None:
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        response = await http.get(url)
+    return True if response.status_code == 200 else None
+
+
 async def sandbox_healthy(url: str) -> bool | None:
     async with httpx.AsyncClient(timeout=2.0) as http:
         response = await http.get(f"{url}/healthz")
@@ -397,8 +408,18 @@ async def bring_up(stack: Stack, settings: IngressSettings, port: int, ui_port: 
     fresh = not db.exists()
     python = sys.executable
 
+    codec = None
+    if settings.encryption_keys is not None:
+        codec = f"http://localhost:{settings.codec_port}"
+        # The browser calls the codec server from the UI's origin.
+        stack.env.setdefault("UPGRADE_CODEC_CORS_ORIGINS", f"http://localhost:{ui_port}")
+        await stack.start("codec", [python, "-m", "service.codec_server"], STOP_TIMEOUT_S)
+        await stack.wait_until("the codec server", lambda: http_healthy(f"{codec}/health"))
+        say(f"stack: payloads encrypted; codec server for the Web UI at {codec}")
     await stack.start(
-        "temporal", dev_server_command(temporal_binary(), db, port, ui_port), STOP_TIMEOUT_S
+        "temporal",
+        dev_server_command(temporal_binary(), db, port, ui_port, codec),
+        STOP_TIMEOUT_S,
     )
     client = await stack.wait_until(
         "the Temporal dev server", lambda: temporal_client(f"{HOST}:{port}")
@@ -443,8 +464,7 @@ async def run_stack(port: int, ui_port: int, metrics_port: int = 9464) -> int:
     try:
         settings = load_ingress_settings()
     except ValidationError as error:
-        first = error.errors()[0]
-        say(f"stack: invalid UPGRADE_{str(first['loc'][0]).upper()}: {first['msg']}")
+        say(f"stack: invalid {settings_error_line(error)}")
         return 1
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
     try:
@@ -454,6 +474,8 @@ async def run_stack(port: int, ui_port: int, metrics_port: int = 9464) -> int:
         check_port_free(settings.ingress_port, "ingress")
         if settings.metrics_bind:
             check_port_free(int(settings.metrics_bind.rpartition(":")[2]), "worker metrics")
+        if settings.encryption_keys is not None:
+            check_port_free(settings.codec_port, "codec server")
     except StackError as error:
         say(f"stack: {error}")
         return 1
