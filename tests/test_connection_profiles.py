@@ -25,7 +25,7 @@ def _profile(name: str) -> ClientConfigProfile:
     [
         ("default", "localhost:7233", "default"),
         ("cluster", "temporal.internal.example:7233", "upgrades"),
-        ("compose", "temporal:7233", "default"),
+        ("compose", "temporal:7233", "upgrades"),
         ("cloud", "us-east-1.aws.api.temporal.io:7233", "upgrades.a1b2c"),
     ],
 )
@@ -99,3 +99,12 @@ def test_clis_exit_2_with_one_line_on_a_bad_profile(program: str) -> None:
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "TEMPORAL_PROFILE" in lines[0], done.stderr
+
+
+def test_compose_profile_matches_the_compose_namespace() -> None:
+    dotenv = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env").read_text("utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert _profile("compose").namespace == dotenv["TEMPORAL_NAMESPACE"]
