@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test lint fmt clean histories
+.PHONY: venv run test lint fmt clean histories bench bench-quick
 
 venv: $(STAMP)
 
@@ -38,6 +38,14 @@ test: venv
 histories: venv
 	rm -f tests/histories/*.json
 	UPGRADE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/e2e -q
+
+# The benchmark (docs/benchmarks.md, docs/benchmarks.json): ~15-20 min on 2 cores, best on a quiet
+# machine; bench-quick (~2-3 min) checks the harness and writes the same files from a small run.
+bench: venv
+	$(BIN)/python -m bench
+
+bench-quick: venv
+	$(BIN)/python -m bench --quick
 
 lint: venv
 	$(LINT)

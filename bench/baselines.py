@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from bench.shape import (
@@ -125,7 +126,9 @@ class SagaShaped:
     def _upsert(self, *, escalated: bool = False, deadline: bool = False) -> None:
         # One upsert event per stage change, like the saga's; the values only need their types.
         self._stage += 1
-        updates = [sa.UPGRADE_STAGE.value_set(f"stage-{self._stage}")]
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.UPGRADE_STAGE.value_set(f"stage-{self._stage}")
+        ]
         now = workflow.now()
         if escalated:
             updates.append(sa.ESCALATED.value_set(False))
@@ -133,4 +136,3 @@ class SagaShaped:
             updates.append(sa.ACTIVATION_DEADLINE.value_set(now + ACTIVATION_SLA))
         updates.append(sa.ACTIVATION_ETA.value_set(now + ACTIVATION_SLA))
         workflow.upsert_search_attributes(updates)
-

@@ -1,6 +1,6 @@
 """How much each benchmark mode runs: the counts, chosen for the time they take on 2 cores.
 
-- `full` (`make bench`): 3 repetitions × 4 variants × concurrency 1, 16, 64; scale 1k/5k/10k
+- `full` (`make bench`): 3 repetitions x 4 variants x concurrency 1, 16, 64; scale 1k/5k/10k
   parked; a 2,000-notification burst; 400 upgrades with the workflow cache off. About 15-20
   minutes on 2 cores (see docs/benchmarks.md for the measured duration).
 - `quick` (`make bench-quick`): one repetition, a few dozen upgrades per cell, scale to 1,000,
@@ -24,6 +24,7 @@ class Profile:
     burst: int
     replay_upgrades: int
     replay_concurrency: int
+    warmup_upgrades: int = 4  # per variant, before anything is measured
 
     @property
     def concurrencies(self) -> tuple[int, ...]:
@@ -57,5 +58,6 @@ PROFILES = {
         burst=2,
         replay_upgrades=2,
         replay_concurrency=2,
+        warmup_upgrades=1,
     ),
 }

@@ -35,7 +35,6 @@ from bench.worker_process import DEFAULT_MAX_CACHED_WORKFLOWS, VARIANTS
 from service.temporal import connect
 
 CONNECT_TIMEOUT_S = 60.0
-WARMUP_UPGRADES = 4
 
 
 @dataclass
@@ -81,7 +80,7 @@ async def run_bench(
         variant_list = variants(sizes)
         for variant in variant_list:
             await run_sample(
-                client, variant, concurrency=2, count=WARMUP_UPGRADES,
+                client, variant, concurrency=2, count=profile.warmup_upgrades,
                 tag=f"warmup-{variant.name}", worker=probe, history_sample=1,
             )  # fmt: skip
         for repetition in range(1, profile.repetitions + 1):

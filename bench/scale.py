@@ -15,8 +15,8 @@ Boundary: drives and measures; the processes are started by the runner.
 
 import asyncio
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client

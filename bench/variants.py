@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from bench.baselines import OneActivity, SagaShaped
-from bench.shape import Blob, SagaSizes, b3_input, blob
+from bench.shape import SagaSizes, b3_input, blob
 from bench.worker_process import task_queue
 from domain.models import PaymentMethod, PaymentNotice, UpgradeOrder, catalog_price
 from service import upgrades
@@ -94,7 +94,7 @@ def b3_drive(sizes: SagaSizes) -> Drive:
             static_summary=order.summary,
             static_details=f"order `{order.order_id}`, {order.amount} {order.currency}",
         )
-        await handle.execute_update(SagaShaped.confirm_payment, notice, result_type=Blob)
+        await handle.execute_update(SagaShaped.confirm_payment, notice)
         await handle.query(SagaShaped.status)
         await handle.result()
 

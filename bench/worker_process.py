@@ -111,9 +111,7 @@ def main() -> int:
     parser.add_argument("--address", required=True)
     parser.add_argument("--variants", type=_variants, default=list(VARIANTS))
     parser.add_argument("--platform-url", default="http://127.0.0.1:8300")
-    parser.add_argument(
-        "--max-cached-workflows", type=int, default=DEFAULT_MAX_CACHED_WORKFLOWS
-    )
+    parser.add_argument("--max-cached-workflows", type=int, default=DEFAULT_MAX_CACHED_WORKFLOWS)
     return asyncio.run(serve(parser.parse_args()))
 
 
