@@ -1,8 +1,9 @@
 """How much each benchmark mode runs: the counts, chosen for the time they take on 2 cores.
 
 - `full` (`make bench`): 3 repetitions x 4 variants x concurrency 1, 16, 64; scale 1k/5k/10k
-  parked; a 2,000-notification burst; 400 upgrades with the workflow cache off. About 15-20
-  minutes on 2 cores (see docs/benchmarks.md for the measured duration).
+  parked; a 2,000-notification burst; 300 upgrades with the workflow cache off. About 15-20
+  minutes on 2 cores (estimated from the quick run's rates: ~60 ms of worker CPU per REAL
+  upgrade, ~15 ms per parked one; docs/benchmarks.md records the measured duration).
 - `quick` (`make bench-quick`): one repetition, a few dozen upgrades per cell, scale to 1,000,
   a 200-notification burst: about 2-3 minutes, for checking the harness, not for numbers.
 - `tiny` (the test): two upgrades per cell, concurrency 1 and 2, a handful parked.
@@ -35,10 +36,10 @@ PROFILES = {
     "full": Profile(
         name="full",
         repetitions=3,
-        upgrades={1: 40, 16: 240, 64: 480},
+        upgrades={1: 30, 16: 160, 64: 320},
         scale_levels=(1_000, 5_000, 10_000),
         burst=2_000,
-        replay_upgrades=400,
+        replay_upgrades=300,
         replay_concurrency=16,
     ),
     "quick": Profile(
