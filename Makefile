@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test lint fmt clean histories test-exit-codes
+.PHONY: venv run test lint fmt clean histories test-exit-codes bench bench-quick
 
 venv: $(STAMP)
 
@@ -42,6 +42,14 @@ histories: venv
 # 200 real starter.py runs against a dev server, every exit status checked (about 75 s).
 test-exit-codes: venv
 	UPGRADE_EXIT_CODE_LOOP=1 $(BIN)/python -m pytest tests/security/test_exit_codes.py -q -s
+
+# The benchmark (docs/benchmarks.md, docs/benchmarks.json): ~15-20 min on 2 cores, best on a quiet
+# machine; bench-quick (~2-3 min) checks the harness and writes the same files from a small run.
+bench: venv
+	$(BIN)/python -m bench
+
+bench-quick: venv
+	$(BIN)/python -m bench --quick
 
 lint: venv
 	$(LINT)

@@ -1,0 +1,91 @@
+"""Measure the saga's payload sizes from one real run, for B3 to reproduce (`bench.shape`).
+
+One REAL-inproc upgrade is driven with the payment notification sent only after the run has
+polled the channel and started its poll timer, so that every activity of a normal `plan` upgrade
+appears in its history; the sizes of each payload are read off that history (the bytes the data
+converter wrote), and the `status` query's answer is measured by encoding it the same way.
+
+Boundary: one upgrade and one history; the numbers go into `SagaSizes`.
+"""
+
+import asyncio
+import statistics
+import time
+from collections import defaultdict
+
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from bench.shape import FANOUT, SAGA_ACTIVITIES, Exchange, SagaSizes
+from bench.variants import bench_order, notice_for, start_real
+from service import upgrades
+
+TIMER_WAIT_S = 30.0
+
+
+def _size(payloads: Payloads) -> int:
+    return sum(len(p.data) for p in payloads.payloads)
+
+
+async def _wait_for_poll_timer(client: Client, workflow_id: str) -> None:
+    deadline = time.monotonic() + TIMER_WAIT_S
+    handle = client.get_workflow_handle(workflow_id)
+    while time.monotonic() < deadline:
+        history = await handle.fetch_history()
+        if any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in history.events):
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{workflow_id}: no payment poll timer within {TIMER_WAIT_S:g}s")
+
+
+async def measure_saga_sizes(client: Client, order_id: str) -> SagaSizes:
+    order = bench_order(order_id)
+    await start_real(client, order, "REAL-inproc")
+    await _wait_for_poll_timer(client, order.workflow_id)
+    await upgrades.confirm_payment(client, notice_for(order))
+    status = await upgrades.upgrade_status(client, order_id)
+    query_bytes = len(pydantic_data_converter.payload_converter.to_payloads([status])[0].data)
+    await upgrades.wait_result(client, order_id)
+    history = await client.get_workflow_handle(order.workflow_id).fetch_history()
+
+    names: dict[int, str] = {}
+    inputs: dict[str, list[int]] = defaultdict(list)
+    results: dict[str, list[int]] = defaultdict(list)
+    sizes: dict[str, int] = {}
+    for event in history.events:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            sizes["input"] = _size(event.workflow_execution_started_event_attributes.input)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            sizes["result"] = _size(event.workflow_execution_completed_event_attributes.result)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            sizes["update_in"] = _size(accepted.accepted_request.input.args)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            completed = event.workflow_execution_update_completed_event_attributes
+            sizes["update_out"] = _size(completed.outcome.success)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            names[event.event_id] = scheduled.activity_type.name
+            inputs[scheduled.activity_type.name].append(_size(scheduled.input))
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = event.activity_task_completed_event_attributes
+            results[names[done.scheduled_event_id]].append(_size(done.result))
+    missing = [name for name in SAGA_ACTIVITIES if not results.get(name)]
+    if missing or len(sizes) != 4:
+        raise RuntimeError(f"calibration history lacks {missing or sorted(sizes)}")
+    return SagaSizes(
+        workflow=Exchange(input_bytes=sizes["input"], result_bytes=sizes["result"]),
+        update=Exchange(input_bytes=sizes["update_in"], result_bytes=sizes["update_out"]),
+        query_bytes=query_bytes,
+        activities={
+            name: Exchange(
+                input_bytes=round(statistics.fmean(inputs[name])),
+                result_bytes=round(statistics.fmean(results[name])),
+            )
+            for name in SAGA_ACTIVITIES
+        },
+        fanout=len(inputs[FANOUT]),
+    )

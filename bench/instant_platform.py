@@ -1,0 +1,138 @@
+"""The platform as instant in-process activities, under the real activity names (REAL-inproc).
+
+Each activity answers at once with what the sandbox answers on a normal run: the payment channel
+still says `pending` (the payment arrives by notification, the `confirm_payment` update, as the
+benchmark drives it), every region reports applied on the first check. Nothing is recorded, so
+the worker's memory holds only what Temporal and the workflow hold (the test double in
+`tests/fakes.py` keeps a call log, which would grow with every upgrade).
+
+Boundary: no I/O, no state; the saga's own code (`workflows.upgrade`) is untouched.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from domain import steps
+from domain.models import PaymentStatus
+
+
+@activity.defn(name="confirm_payment_status")
+async def confirm_payment_status(arg: steps.PaymentStatusInput) -> steps.PaymentStatusResult:
+    return steps.PaymentStatusResult(status=PaymentStatus.PENDING)
+
+
+@activity.defn(name="refund_payment")
+async def refund_payment(arg: steps.RefundInput) -> steps.CompensationResult:
+    return steps.CompensationResult(applied=True)
+
+
+@activity.defn(name="reconcile_order")
+async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
+    return steps.ReconcileResult(account_plan=arg.from_plan)
+
+
+@activity.defn(name="update_billing_plan")
+async def update_billing_plan(arg: steps.BillingInput) -> steps.BillingResult:
+    return steps.BillingResult(
+        previous_plan=arg.from_plan, plan=arg.to_plan, quota_rules=f"monthly:{arg.to_plan}"
+    )
+
+
+@activity.defn(name="revert_billing_plan")
+async def revert_billing_plan(arg: steps.RevertBillingInput) -> steps.CompensationResult:
+    return steps.CompensationResult(applied=True)
+
+
+@activity.defn(name="allocate_resources")
+async def allocate_resources(arg: steps.AllocationInput) -> steps.AllocationResult:
+    return steps.AllocationResult(
+        allocation_id=f"alloc-{arg.order_id}", ready_regions=arg.regions, pending_regions=()
+    )
+
+
+@activity.defn(name="check_allocation")
+async def check_allocation(arg: steps.AllocationCheckInput) -> steps.AllocationResult:
+    return steps.AllocationResult(
+        allocation_id=f"alloc-{arg.order_id}", ready_regions=(), pending_regions=()
+    )
+
+
+@activity.defn(name="release_allocation")
+async def release_allocation(arg: steps.ReleaseAllocationInput) -> steps.CompensationResult:
+    return steps.CompensationResult(applied=True)
+
+
+@activity.defn(name="generate_media_profile")
+async def generate_media_profile(arg: steps.MediaProfileInput) -> steps.MediaProfileResult:
+    return steps.MediaProfileResult(
+        profile_id=f"mp-{arg.profile}", resolution="1920x1080", max_bitrate_kbps=4500
+    )
+
+
+@activity.defn(name="publish_config_version")
+async def publish_config_version(arg: steps.PublishConfigInput) -> steps.PublishConfigResult:
+    return steps.PublishConfigResult(version=2, previous_version=1)
+
+
+@activity.defn(name="push_config")
+async def push_config(arg: steps.PushConfigInput) -> steps.PushConfigResult:
+    return steps.PushConfigResult(region=arg.region, state="pushed")
+
+
+@activity.defn(name="check_propagation")
+async def check_propagation(arg: steps.PropagationCheckInput) -> steps.PropagationCheckResult:
+    from domain.catalog import load_catalog
+
+    return steps.PropagationCheckResult(applied=load_catalog().regions, pending=())
+
+
+@activity.defn(name="rollback_config")
+async def rollback_config(arg: steps.RollbackConfigInput) -> steps.CompensationResult:
+    return steps.CompensationResult(applied=True)
+
+
+@activity.defn(name="activate_entitlements")
+async def activate_entitlements(arg: steps.EntitlementsInput) -> steps.EntitlementsResult:
+    return steps.EntitlementsResult(active=arg.features)
+
+
+@activity.defn(name="deactivate_entitlements")
+async def deactivate_entitlements(arg: steps.EntitlementsInput) -> steps.CompensationResult:
+    return steps.CompensationResult(applied=True)
+
+
+@activity.defn(name="invalidate_console_cache")
+async def invalidate_console_cache(arg: steps.CacheInvalidationInput) -> None:
+    return None
+
+
+@activity.defn(name="notify_customer")
+async def notify_customer(arg: steps.NotifyInput) -> None:
+    return None
+
+
+@activity.defn(name="request_client_refresh")
+async def request_client_refresh(arg: steps.ClientRefreshInput) -> None:
+    return None
+
+
+@activity.defn(name="escalate")
+async def escalate(arg: steps.EscalateInput) -> steps.EscalateResult:
+    return steps.EscalateResult(ticket_id=f"TCK-{arg.order_id}-{arg.reason}")
+
+
+@activity.defn(name="close_ticket")
+async def close_ticket(arg: steps.CloseTicketInput) -> None:
+    return None
+
+
+def instant_activities() -> list[Callable[..., Any]]:
+    return [
+        confirm_payment_status, refund_payment, reconcile_order, update_billing_plan,
+        revert_billing_plan, allocate_resources, check_allocation, release_allocation,
+        generate_media_profile, publish_config_version, push_config, check_propagation,
+        rollback_config, activate_entitlements, deactivate_entitlements, invalidate_console_cache,
+        notify_customer, request_client_refresh, escalate, close_ticket,
+    ]  # fmt: skip

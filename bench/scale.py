@@ -1,0 +1,129 @@
+"""Holding many upgrades: parked upgrades, a burst of payment notifications, replay cost.
+
+- `park`: REAL upgrades paid by corporate transfer are started and left waiting for payment (each
+  has polled the channel once and sleeps on its 10 min poll timer, the 3-business-day deadline
+  further out), in steps up to each level; at each level the worker's RSS and the server's
+  database size (file + WAL) are read once the worker is idle again.
+- `burst`: payment notifications for `count` parked upgrades, all sent at once: accepted per
+  second (until every update has answered) and the time until every one of them is `active`.
+- `replay`: REAL-inproc driven against a worker whose workflow cache is off, so that every
+  workflow task replays the run's history from the start; the task latencies come from the
+  histories (`bench.measure`).
+
+Boundary: drives and measures; the processes are started by the runner.
+"""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from bench.driver import RunSample, run_sample
+from bench.measure import ProcessProbe, db_bytes
+from bench.variants import Variant, bench_order, notice_for, start_real
+from domain.models import PaymentMethod
+from service import upgrades
+
+START_CONCURRENCY = 32
+SETTLE_TIMEOUT_S = 120.0
+SETTLE_PAUSE_S = 2.0
+
+
+@dataclass(frozen=True)
+class ScaleLevel:
+    parked: int
+    worker_rss_bytes: int
+    db_bytes: int
+
+
+@dataclass(frozen=True)
+class BurstResult:
+    notifications: int
+    send_s: float
+    accepted_per_s: float
+    all_active_s: float
+
+
+def parked_order_id(tag: str, index: int) -> str:
+    return f"{tag}-{index:05d}"
+
+
+async def _start_range(client: Client, tag: str, first: int, last: int) -> None:
+    indexes = iter(range(first, last))
+
+    async def starter() -> None:
+        for index in indexes:
+            order = bench_order(parked_order_id(tag, index), PaymentMethod.CORPORATE_TRANSFER)
+            await start_real(client, order, "REAL-inproc")
+
+    await asyncio.gather(*(starter() for _ in range(START_CONCURRENCY)))
+
+
+async def _parked(client: Client, order_id: str) -> bool:
+    """The run has polled and sleeps on its poll timer."""
+    history = await client.get_workflow_handle(bench_order(order_id).workflow_id).fetch_history()
+    return any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in history.events)
+
+
+async def _settle(client: Client, tag: str, last: int) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    tail = [parked_order_id(tag, index) for index in range(max(last - 5, 0), last)]
+    while not all([await _parked(client, order_id) for order_id in tail]):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"parked upgrades not settled within {SETTLE_TIMEOUT_S:g}s")
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(SETTLE_PAUSE_S)  # the worker finishes the last tasks of the others
+
+
+async def park(
+    client: Client, tag: str, levels: tuple[int, ...], worker: ProcessProbe, db: Path
+) -> list[ScaleLevel]:
+    results = [ScaleLevel(parked=0, worker_rss_bytes=worker.rss_bytes(), db_bytes=db_bytes(db))]
+    started = 0
+    for level in levels:
+        await _start_range(client, tag, started, level)
+        started = level
+        await _settle(client, tag, level)
+        results.append(
+            ScaleLevel(parked=level, worker_rss_bytes=worker.rss_bytes(), db_bytes=db_bytes(db))
+        )
+    return results
+
+
+async def burst(client: Client, tag: str, count: int) -> BurstResult:
+    orders = [
+        bench_order(parked_order_id(tag, index), PaymentMethod.CORPORATE_TRANSFER)
+        for index in range(count)
+    ]
+    began = time.perf_counter()
+    acks = await asyncio.gather(
+        *(upgrades.confirm_payment(client, notice_for(order)) for order in orders)
+    )
+    sent = time.perf_counter() - began
+    refused = [ack for ack in acks if ack.result != "accepted"]
+    if refused:
+        raise RuntimeError(f"{len(refused)} payment notices not accepted: {refused[0]}")
+    finals = await asyncio.gather(
+        *(upgrades.wait_result(client, order.order_id) for order in orders)
+    )
+    done = time.perf_counter() - began
+    inactive = [final for final in finals if final.stage != "active"]
+    if inactive:
+        raise RuntimeError(f"{len(inactive)} burst upgrades ended {inactive[0].stage}")
+    return BurstResult(
+        notifications=count, send_s=sent, accepted_per_s=count / sent, all_active_s=done
+    )
+
+
+async def replay(
+    client: Client, variant: Variant, *, concurrency: int, count: int, tag: str,
+    worker: ProcessProbe,
+) -> RunSample:  # fmt: skip
+    # Every history of the run: the p99 of a few hundred tasks needs them all.
+    return await run_sample(
+        client, variant, concurrency=concurrency, count=count, tag=tag, worker=worker,
+        history_sample=count,
+    )  # fmt: skip

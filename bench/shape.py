@@ -1,0 +1,84 @@
+"""The payload sizes of the saga, measured from a real history, and the blobs B3 sends instead.
+
+B3 must move the same bytes through the same data converter as the saga, without the saga's
+models and logic. `SagaSizes` holds those byte counts (workflow input and result, update argument
+and result, the `status` query, each activity's input and result); `sizes_from_history` reads
+them off a finished REAL run; `blob` makes a pydantic payload of a given size.
+
+Boundary: pure data and arithmetic, safe to import in workflow code (passed through the sandbox).
+"""
+
+from pydantic import BaseModel, ConfigDict
+
+# The saga's activities on a normal `plan` upgrade, as the real history shows them: before the
+# fan-out, the eight-way fan-out, after it. The payment poll comes first when the notification
+# arrives after the run's first task.
+PAYMENT_POLL = "confirm_payment_status"
+BEFORE_FANOUT = ("reconcile_order", "update_billing_plan", "publish_config_version")
+FANOUT = "push_config"
+AFTER_FANOUT = (
+    "check_propagation",
+    "activate_entitlements",
+    "invalidate_console_cache",
+    "notify_customer",
+)
+SAGA_ACTIVITIES = (PAYMENT_POLL, *BEFORE_FANOUT, FANOUT, *AFTER_FANOUT)
+
+# `{"data":""}` and `{"data":"","reply_bytes":0}` around the padding, as the JSON converter writes.
+_BLOB_OVERHEAD = len('{"data":""}')
+_REQUEST_OVERHEAD = len('{"data":"","reply_bytes":}')
+
+
+class Blob(BaseModel):
+    """An opaque payload of a chosen size (a result, an update's answer, a query's answer)."""
+
+    model_config = ConfigDict(frozen=True)
+    data: str
+
+
+class BlobRequest(BaseModel):
+    """An activity input of a chosen size that says how big the answer must be."""
+
+    model_config = ConfigDict(frozen=True)
+    data: str
+    reply_bytes: int
+
+
+class Exchange(BaseModel):
+    """One call's bytes: what goes in, what comes back (payload data, as the converter writes it)."""
+
+    model_config = ConfigDict(frozen=True)
+    input_bytes: int
+    result_bytes: int
+
+
+class SagaSizes(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    workflow: Exchange
+    update: Exchange  # confirm_payment: the notice in, the acknowledgement out
+    query_bytes: int  # the `status` answer
+    activities: dict[str, Exchange]
+    fanout: int  # regions pushed in parallel
+
+
+def blob(size: int) -> Blob:
+    return Blob(data="x" * max(size - _BLOB_OVERHEAD, 0))
+
+
+def request(exchange: Exchange) -> BlobRequest:
+    digits = len(str(exchange.result_bytes))
+    pad = max(exchange.input_bytes - _REQUEST_OVERHEAD - digits, 0)
+    return BlobRequest(data="x" * pad, reply_bytes=exchange.result_bytes)
+
+
+class B3Input(BaseModel):
+    """B3's workflow input: the sizes it must reproduce, padded to the saga's input size."""
+
+    model_config = ConfigDict(frozen=True)
+    sizes: SagaSizes
+    padding: str = ""
+
+
+def b3_input(sizes: SagaSizes) -> B3Input:
+    bare = len(B3Input(sizes=sizes).model_dump_json())
+    return B3Input(sizes=sizes, padding="x" * max(sizes.workflow.input_bytes - bare, 0))

@@ -1,0 +1,76 @@
+"""The benchmark harness end to end in its tiny mode (`python -m bench --tiny`): real processes,
+two upgrades per variant at concurrency 1 and 2, a few parked. Checks that every record the
+reports promise is there with sane values; never a timing."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VARIANTS = {"B2", "B3", "REAL-inproc", "REAL-http"}
+FIELDS = ("throughput_per_s", "p50_ms", "p99_ms", "cpu_s_per_upgrade", "events_per_upgrade")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, "-m", "bench", "--tiny", "--docs", str(out / "docs")]
+    done = subprocess.run(
+        [*command, "--run-dir", str(out / "run")],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (out / "docs" / "benchmarks.md").read_text().startswith("# Benchmarks")
+    return json.loads((out / "docs" / "benchmarks.json").read_text())
+
+
+def records(report: dict, kind: str) -> list[dict]:
+    return [r for r in report["records"] if r["kind"] == kind]
+
+
+def test_one_record_per_variant_and_concurrency_with_every_field(report: dict) -> None:
+    cells = records(report, "throughput")
+    assert {(r["variant"], r["concurrency"]) for r in cells} == {
+        (v, c) for v in VARIANTS for c in (1, 2)
+    }
+    for record in cells:
+        assert record["repetitions"] == 1
+        for field in FIELDS:
+            value, low, high = record[field], record[f"{field}_min"], record[f"{field}_max"]
+            assert value > 0, (record["variant"], field)
+            assert low <= value <= high
+        assert record["p50_ms"] <= record["p99_ms"]
+
+
+def test_b3_has_the_sagas_shape_and_b2_is_smaller(report: dict) -> None:
+    cells = {(r["variant"], r["concurrency"]): r for r in records(report, "throughput")}
+    for concurrency in (1, 2):
+        b2, b3 = cells["B2", concurrency], cells["B3", concurrency]
+        real = cells["REAL-inproc", concurrency]
+        # The poll runs only when the notice comes after the first task: 15 or 16 activities.
+        assert 15 <= real["activities_per_upgrade"] <= 16
+        assert 15 <= b3["activities_per_upgrade"] <= 16
+        assert b2["activities_per_upgrade"] == 1
+        assert b2["events_per_upgrade"] < b3["events_per_upgrade"]
+    sizes = report["saga_sizes"]
+    assert sizes["fanout"] == 8
+    assert sizes["workflow"]["input_bytes"] > 0 and sizes["query_bytes"] > 0
+
+
+def test_scale_burst_replay_and_targets_are_reported(report: dict) -> None:
+    scale = records(report, "scale")
+    assert [s["parked"] for s in scale] == [0, 3, 6]
+    assert all(s["worker_rss_bytes"] > 0 and s["db_bytes"] > 0 for s in scale)
+    (burst,) = records(report, "burst")
+    assert burst["notifications"] == 2 and burst["accepted_per_s"] > 0
+    assert burst["all_active_s"] >= burst["send_s"] > 0
+    (replay,) = records(report, "replay")
+    assert replay["max_cached_workflows"] == 0 and replay["tasks"] > 0
+    assert 0 < replay["task_p50_ms"] <= replay["task_p99_ms"] <= replay["task_max_ms"]
+    assert len(records(report, "target")) == 5
+    assert {r["variant"] for r in records(report, "ratio")} == {"REAL-inproc", "REAL-http"}
+    assert report["machine"]["cores"] > 0 and report["machine"]["temporalio"]
+    assert report["memory_per_cached_workflow_bytes"] is not None
