@@ -1,18 +1,21 @@
 """`starter.py`: the CLI a backend script or an operator uses to drive upgrades.
 
-Commands: start, status, confirm-payment, resolve, cancel, list; each takes `--json` for machines.
-Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing started or
-changed); 1 anything else (Temporal unreachable, unknown order, ...). Wiring and argument parsing
-only: the operations live in `service.upgrades`.
+Commands: start, status, confirm-payment, resolve, cancel, list, audit; each takes `--json` for
+machines. Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing
+started or changed); 1 anything else (Temporal unreachable, unknown order, ...; for `audit`: any
+violation). Wiring and argument parsing only: the operations live in `service.upgrades`, the audit
+in `service.audit` (checks) and `service.audit_collect` (sources). Every acknowledgement a command
+prints is first recorded in `$UPGRADE_DATA_DIR/acks.jsonl`, the journal the audit holds Temporal to.
 """
 
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -31,7 +34,9 @@ from domain.models import (
     catalog_price,
 )
 from domain.status import UpgradeStatus
-from service import upgrades
+from service import audit, upgrades
+from service.ack_journal import AckJournal
+from service.audit_collect import CollectError, collect
 from service.process import run_and_exit
 from service.settings import load_settings
 from service.temporal import connect, connect_config
@@ -167,12 +172,20 @@ def _print_status(out: Output, status: UpgradeStatus) -> None:
 
 
 # -------------------------------------------------------------------------------------- commands
+def _journal() -> AckJournal:
+    return AckJournal.in_dir(load_settings().data_dir)
+
+
 async def cmd_start(args: argparse.Namespace, out: Output) -> int:
     order = _order_from_args(args)
     settings = load_settings()
     client = await connect()
     result = await upgrades.start_upgrade(
-        client, order, task_queue=settings.task_queue, time_scale=settings.time_scale
+        client,
+        order,
+        task_queue=settings.task_queue,
+        time_scale=settings.time_scale,
+        journal=_journal(),
     )
     final = await upgrades.wait_result(client, order.order_id) if args.wait else None
     if out.as_json:
@@ -217,7 +230,7 @@ async def cmd_confirm_payment(args: argparse.Namespace, out: Output) -> int:
         },
     )
     client = await connect()
-    return await _send(out, upgrades.confirm_payment(client, notice))
+    return await _send(out, upgrades.confirm_payment(client, notice, journal=_journal()))
 
 
 async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
@@ -225,13 +238,13 @@ async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
         Resolution, {"action": args.action, "note": args.note, "operator": args.operator}
     )
     client = await connect()
-    return await _send(out, upgrades.resolve(client, args.order_id, resolution))
+    return await _send(out, upgrades.resolve(client, args.order_id, resolution, journal=_journal()))
 
 
 async def cmd_cancel(args: argparse.Namespace, out: Output) -> int:
     request = _build(CancelRequest, {"reason": args.reason} if args.reason else {})
     client = await connect()
-    return await _send(out, upgrades.cancel(client, args.order_id, request))
+    return await _send(out, upgrades.cancel(client, args.order_id, request, journal=_journal()))
 
 
 async def cmd_list(args: argparse.Namespace, out: Output) -> int:
@@ -258,6 +271,62 @@ async def cmd_list(args: argparse.Namespace, out: Output) -> int:
         )
     out.console.print(table)
     return EXIT_OK
+
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _since(text: str | None) -> datetime | None:
+    """`--since`: an ISO 8601 moment (UTC if no offset) or an age such as `30m`, `2h`, `1d`."""
+    if text is None:
+        return None
+    relative = _RELATIVE.match(text.strip())
+    if relative:
+        value, unit = relative.groups()
+        return datetime.now(UTC) - timedelta(**{_UNITS[unit]: float(value)})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            "since", f"{text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 1d"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def cmd_audit(args: argparse.Namespace, out: Output) -> int:
+    since = _since(args.since)
+    if args.slack < 0:
+        raise InvalidInput("slack", "must be 0 or more seconds")
+    settings = load_settings()
+    journal = Path(args.journal) if args.journal else AckJournal.in_dir(settings.data_dir).path
+    client = await connect()
+    try:
+        facts = await collect(
+            client, platform_url=args.platform_url or settings.platform_url,
+            journal=journal, since=since,
+        )  # fmt: skip
+    except CollectError as err:
+        return _fail(str(err), EXIT_ERROR)
+    if since is not None:
+        facts = audit.scope_since(facts, since)
+    report = audit.audit(facts, timedelta(seconds=args.slack))
+    if out.as_json:
+        out.model(report)
+    else:
+        s = report.summary
+        out.console.print(
+            f"audit: {s.orders} orders, {s.terminal} terminal, {s.lost} lost, "
+            f"{s.duplicated} duplicated; stages "
+            + (", ".join(f"{k} {v}" for k, v in s.stages.items()) or "-")
+        )
+        for v in report.violations:
+            out.console.print(f"VIOLATION {v.order_id} {v.kind}: {v.reason}", markup=False)
+        for note in report.notes:
+            out.console.print(f"note: {note}", markup=False)
+        out.console.print("audit: clean" if report.clean else
+                          f"audit: {len(report.violations)} violation(s)")  # fmt: skip
+    return EXIT_OK if report.clean else EXIT_ERROR
 
 
 # --------------------------------------------------------------------------------------- parsing
@@ -322,6 +391,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     lst.add_argument("--limit", type=int, default=100)
     lst.set_defaults(run=cmd_list)
+
+    aud = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="check that no order was lost, duplicated or left stuck (exit 1 on any violation)",
+    )
+    aud.add_argument("--since", help="only orders seen at or after this ISO time or age (30m, 2h)")
+    aud.add_argument(
+        "--slack",
+        type=float,
+        default=audit.DEFAULT_SLACK.total_seconds(),
+        help="wall seconds a run may exceed its expected time (recovery) [%(default)g]",
+    )
+    aud.add_argument("--platform-url", help="sandbox base URL [UPGRADE_PLATFORM_URL]")
+    aud.add_argument("--journal", help="acknowledgement journal [$UPGRADE_DATA_DIR/acks.jsonl]")
+    aud.set_defaults(run=cmd_audit)
     return parser
 
 
@@ -354,7 +439,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command not in ("start", "list"):
+    if args.command not in ("start", "list", "audit"):
         # Same alphabet as at start: a malformed id is invalid input, not "not found".
         try:
             args.order_id = _ORDER_ID.validate_python(args.order_id)

@@ -2,7 +2,8 @@
 
 One implementation for every caller (the `starter.py` CLI, the stack's demo batch, the tests, and
 the HTTP ingress later), so that idempotent starts and the mapping of Temporal errors to "invalid
-input" / "not found" are decided once.
+input" / "not found" are decided once. Callers that answer a client pass an `AckJournal`: every
+acknowledgement is then recorded for `starter.py audit` before it is returned.
 """
 
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from domain.models import (
 from domain.stages import Stage
 from domain.status import UpgradeStatus
 from domain.upgrade_input import build_upgrade_input
+from service.ack_journal import AckJournal, AckKind
 from workflows import search_attributes as sa
 from workflows.upgrade import INVALID_MESSAGE, WORKFLOW_NAME, UpgradeActivation
 
@@ -87,8 +89,12 @@ async def start_upgrade(
     task_queue: str,
     time_scale: float = 1.0,
     now: datetime | None = None,
+    journal: AckJournal | None = None,
 ) -> StartResult:
-    """Start the order's run, or report the one it already has (running or closed): never two."""
+    """Start the order's run, or report the one it already has (running or closed): never two.
+
+    With a `journal`, the answer is recorded there before it is returned (see `service.audit`).
+    """
     upgrade_input = build_upgrade_input(order, now or datetime.now(UTC), time_scale)
     try:
         handle = await client.start_workflow(
@@ -108,13 +114,23 @@ async def start_upgrade(
         )
     except WorkflowAlreadyStartedError as already:
         run_id = already.run_id or ""
-        return StartResult(workflow_id=order.workflow_id, run_id=run_id, created=False)
-    # The server says whether this call started the run or found it running (USE_EXISTING).
-    response = getattr(handle, "_start_workflow_response", None)
-    created = bool(getattr(response, "started", True))
-    return StartResult(
-        workflow_id=order.workflow_id, run_id=handle.result_run_id or "", created=created
-    )
+        result = StartResult(workflow_id=order.workflow_id, run_id=run_id, created=False)
+    else:
+        # The server says whether this call started the run or found it running (USE_EXISTING).
+        response = getattr(handle, "_start_workflow_response", None)
+        created = bool(getattr(response, "started", True))
+        result = StartResult(
+            workflow_id=order.workflow_id, run_id=handle.result_run_id or "", created=created
+        )
+    if journal is not None:
+        journal.record(
+            "start",
+            order.order_id,
+            result.workflow_id,
+            "created" if result.created else "existing",
+            run_id=result.run_id,
+        )
+    return result
 
 
 def _handle(client: Client, order_id: str) -> WorkflowHandle[Any, Any]:
@@ -136,11 +152,27 @@ async def upgrade_status(client: Client, order_id: str) -> UpgradeStatus:
         raise
 
 
-async def _update(client: Client, order_id: str, update: Any, arg: Any) -> MessageAck:
+async def _update(
+    client: Client,
+    order_id: str,
+    update: Any,
+    arg: Any,
+    kind: AckKind,
+    journal: AckJournal | None,
+) -> MessageAck:
+    handle = _handle(client, order_id)
     try:
-        ack: MessageAck = await _handle(client, order_id).execute_update(
-            update, arg, result_type=MessageAck
-        )
+        ack: MessageAck = await handle.execute_update(update, arg, result_type=MessageAck)
+        if journal is not None:
+            journal.record(
+                kind,
+                order_id,
+                handle.id,
+                ack.result,
+                run_id=handle.run_id or "",
+                stage=ack.stage,
+                detail=ack.detail,
+            )
         return ack
     except WorkflowUpdateFailedError as failed:
         cause = failed.cause
@@ -154,16 +186,26 @@ async def _update(client: Client, order_id: str, update: Any, arg: Any) -> Messa
         raise
 
 
-async def confirm_payment(client: Client, notice: PaymentNotice) -> MessageAck:
-    return await _update(client, notice.order_id, UpgradeActivation.confirm_payment, notice)
+async def confirm_payment(
+    client: Client, notice: PaymentNotice, *, journal: AckJournal | None = None
+) -> MessageAck:
+    return await _update(
+        client, notice.order_id, UpgradeActivation.confirm_payment, notice, "notice", journal
+    )
 
 
-async def resolve(client: Client, order_id: str, resolution: Resolution) -> MessageAck:
-    return await _update(client, order_id, UpgradeActivation.resolve, resolution)
+async def resolve(
+    client: Client, order_id: str, resolution: Resolution, *, journal: AckJournal | None = None
+) -> MessageAck:
+    return await _update(
+        client, order_id, UpgradeActivation.resolve, resolution, "resolve", journal
+    )
 
 
-async def cancel(client: Client, order_id: str, request: CancelRequest) -> MessageAck:
-    return await _update(client, order_id, UpgradeActivation.cancel, request)
+async def cancel(
+    client: Client, order_id: str, request: CancelRequest, *, journal: AckJournal | None = None
+) -> MessageAck:
+    return await _update(client, order_id, UpgradeActivation.cancel, request, "cancel", journal)
 
 
 DEFAULT_LIST_QUERY = f"WorkflowType = '{WORKFLOW_NAME}'"
