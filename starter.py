@@ -42,6 +42,8 @@ from service.settings import load_settings
 from service.temporal import connect, connect_config
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+# Long enough for a cancel, which answers once its compensations have run.
+DEFAULT_MESSAGE_TIMEOUT_S = 60.0
 _ORDER_ID: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
@@ -230,7 +232,9 @@ async def cmd_confirm_payment(args: argparse.Namespace, out: Output) -> int:
         },
     )
     client = await connect()
-    return await _send(out, upgrades.confirm_payment(client, notice, journal=_journal()))
+    return await _send(
+        out, upgrades.confirm_payment(client, notice, journal=_journal(), timeout_s=args.timeout)
+    )
 
 
 async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
@@ -238,13 +242,21 @@ async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
         Resolution, {"action": args.action, "note": args.note, "operator": args.operator}
     )
     client = await connect()
-    return await _send(out, upgrades.resolve(client, args.order_id, resolution, journal=_journal()))
+    return await _send(
+        out,
+        upgrades.resolve(
+            client, args.order_id, resolution, journal=_journal(), timeout_s=args.timeout
+        ),
+    )
 
 
 async def cmd_cancel(args: argparse.Namespace, out: Output) -> int:
     request = _build(CancelRequest, {"reason": args.reason} if args.reason else {})
     client = await connect()
-    return await _send(out, upgrades.cancel(client, args.order_id, request, journal=_journal()))
+    return await _send(
+        out,
+        upgrades.cancel(client, args.order_id, request, journal=_journal(), timeout_s=args.timeout),
+    )
 
 
 async def cmd_list(args: argparse.Namespace, out: Output) -> int:
@@ -336,10 +348,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"{self.prog}: invalid input: {message}\n")
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="starter.py", description=__doc__.splitlines()[0])
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
+    # Messages wait for the run's answer; with no worker running there is none.
+    message = _Parser(add_help=False)
+    message.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_MESSAGE_TIMEOUT_S,
+        help="seconds to wait for the run's answer, then exit 1 [%(default)g]",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     start = sub.add_parser("start", parents=[common], help="start the upgrade of a paid order")
@@ -362,7 +392,9 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(run=cmd_status)
 
     pay = sub.add_parser(
-        "confirm-payment", parents=[common], help="deliver the payment channel's notification"
+        "confirm-payment",
+        parents=[common, message],
+        help="deliver the payment channel's notification",
     )
     pay.add_argument("order_id")
     pay.add_argument("--transaction-id", required=True)
@@ -373,14 +405,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     pay.set_defaults(run=cmd_confirm_payment)
 
-    res = sub.add_parser("resolve", parents=[common], help="an operator decision")
+    res = sub.add_parser("resolve", parents=[common, message], help="an operator decision")
     res.add_argument("order_id")
     res.add_argument("--action", required=True, help="approve, retry or reject")
     res.add_argument("--note")
     res.add_argument("--operator")
     res.set_defaults(run=cmd_resolve)
 
-    can = sub.add_parser("cancel", parents=[common], help="cancel before activation (refunds)")
+    can = sub.add_parser(
+        "cancel", parents=[common, message], help="cancel before activation (refunds)"
+    )
     can.add_argument("order_id")
     can.add_argument("--reason")
     can.set_defaults(run=cmd_cancel)
@@ -426,7 +460,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return _fail(
             f"rejected: {err.field}: {err.message.removeprefix(err.field + ': ')}", EXIT_INVALID
         )
-    except upgrades.UpgradeNotFound as err:
+    except (upgrades.UpgradeNotFound, upgrades.MessageTimeout) as err:
         return _fail(str(err), EXIT_ERROR)
     except RPCError as err:
         return _fail(

@@ -6,6 +6,7 @@ input" / "not found" are decided once. Callers that answer a client pass an `Ack
 acknowledgement is then recorded for `starter.py audit` before it is returned.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,20 @@ class MessageRejected(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class MessageTimeout(TimeoutError):
+    """No answer from the run within the caller's limit: typically no worker is running. The
+    message may still be applied when a worker picks it up; every message is safe to send again
+    (a repeated notice is a `duplicate`, a repeated cancel waits for the same end)."""
+
+    def __init__(self, order_id: str, seconds: float) -> None:
+        super().__init__(
+            f"no answer from the upgrade of order {order_id!r} within {seconds:g}s (is a worker "
+            "running?); it may still be applied later: check `status`, sending it again is safe"
+        )
+        self.order_id = order_id
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -159,10 +174,15 @@ async def _update(
     arg: Any,
     kind: AckKind,
     journal: AckJournal | None,
+    timeout_s: float | None,
 ) -> MessageAck:
     handle = _handle(client, order_id)
     try:
-        ack: MessageAck = await handle.execute_update(update, arg, result_type=MessageAck)
+        # Without a worker the server holds an update unaccepted, and the SDK waits for it
+        # without end: a caller that must answer someone gives a limit.
+        ack: MessageAck = await asyncio.wait_for(
+            handle.execute_update(update, arg, result_type=MessageAck), timeout_s
+        )
         if journal is not None:
             journal.record(
                 kind,
@@ -184,28 +204,52 @@ async def _update(
         if _not_found(err):
             raise UpgradeNotFound(order_id) from err
         raise
+    except TimeoutError as err:
+        raise MessageTimeout(order_id, timeout_s or 0) from err
 
 
 async def confirm_payment(
-    client: Client, notice: PaymentNotice, *, journal: AckJournal | None = None
+    client: Client,
+    notice: PaymentNotice,
+    *,
+    journal: AckJournal | None = None,
+    timeout_s: float | None = None,
 ) -> MessageAck:
     return await _update(
-        client, notice.order_id, UpgradeActivation.confirm_payment, notice, "notice", journal
+        client,
+        notice.order_id,
+        UpgradeActivation.confirm_payment,
+        notice,
+        "notice",
+        journal,
+        timeout_s,
     )
 
 
 async def resolve(
-    client: Client, order_id: str, resolution: Resolution, *, journal: AckJournal | None = None
+    client: Client,
+    order_id: str,
+    resolution: Resolution,
+    *,
+    journal: AckJournal | None = None,
+    timeout_s: float | None = None,
 ) -> MessageAck:
     return await _update(
-        client, order_id, UpgradeActivation.resolve, resolution, "resolve", journal
+        client, order_id, UpgradeActivation.resolve, resolution, "resolve", journal, timeout_s
     )
 
 
 async def cancel(
-    client: Client, order_id: str, request: CancelRequest, *, journal: AckJournal | None = None
+    client: Client,
+    order_id: str,
+    request: CancelRequest,
+    *,
+    journal: AckJournal | None = None,
+    timeout_s: float | None = None,
 ) -> MessageAck:
-    return await _update(client, order_id, UpgradeActivation.cancel, request, "cancel", journal)
+    return await _update(
+        client, order_id, UpgradeActivation.cancel, request, "cancel", journal, timeout_s
+    )
 
 
 DEFAULT_LIST_QUERY = f"WorkflowType = '{WORKFLOW_NAME}'"
