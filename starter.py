@@ -322,6 +322,8 @@ async def cmd_audit(args: argparse.Namespace, out: Output) -> int:
         return _fail(str(err), EXIT_ERROR)
     if since is not None:
         facts = audit.scope_since(facts, since)
+    if args.order_prefix:
+        facts = audit.scope_prefix(facts, args.order_prefix)
     report = audit.audit(facts, timedelta(seconds=args.slack))
     if out.as_json:
         out.model(report)
@@ -432,6 +434,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check that no order was lost, duplicated or left stuck (exit 1 on any violation)",
     )
     aud.add_argument("--since", help="only orders seen at or after this ISO time or age (30m, 2h)")
+    aud.add_argument("--order-prefix", help="only orders whose id starts with this")
     aud.add_argument(
         "--slack",
         type=float,

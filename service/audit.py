@@ -395,6 +395,24 @@ def scope_since(facts: AuditFacts, since: datetime) -> AuditFacts:
         | {e.order_id for e in facts.ledger if e.at >= since}
         | {r.order_id for r in facts.runs if r.chain_started_at >= since}
     )
+    return _only(facts, orders)
+
+
+def scope_prefix(facts: AuditFacts, prefix: str) -> AuditFacts:
+    """Only the orders whose id starts with `prefix` (a batch, a day's orders)."""
+    orders = {
+        o
+        for o in (
+            *(a.order_id for a in facts.acks),
+            *(e.order_id for e in facts.ledger),
+            *(r.order_id for r in facts.runs),
+        )
+        if o.startswith(prefix)
+    }
+    return _only(facts, orders)
+
+
+def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
     return facts.model_copy(
         update={
             "acks": tuple(a for a in facts.acks if a.order_id in orders),

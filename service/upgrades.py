@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -202,10 +207,25 @@ async def _update(
         raise
     except RPCError as err:
         if _not_found(err):
+            await _raise_if_ended(handle, order_id)
             raise UpgradeNotFound(order_id) from err
         raise
-    except TimeoutError as err:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        # wait_for cancels the SDK's update call, which reports it as its own timeout error.
         raise MessageTimeout(order_id, timeout_s or 0) from err
+
+
+async def _raise_if_ended(handle: WorkflowHandle[Any, Any], order_id: str) -> None:
+    """An update to a closed run is answered "not found" by the server: say it has ended, as the
+    run itself does for a message that arrives after its terminal stage."""
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return
+    status = described.status.name.lower() if described.status else "closed"
+    raise MessageRejected(
+        "order_id", f"order_id: the upgrade of order {order_id} has ended (run {status})"
+    )
 
 
 async def confirm_payment(

@@ -166,15 +166,24 @@ class FaultRecord:
     violations: list[str] = field(default_factory=list)
 
 
-async def audit_batch(stack: LiveStack, since: datetime) -> tuple[int, dict[str, Any]]:
-    """`starter.py audit --json --since ...` against the stack: its exit code and report."""
+async def audit_batch(stack: LiveStack, since: datetime, prefix: str) -> tuple[int, dict[str, Any]]:
+    """`starter.py audit --json --since ... --order-prefix ...` against the stack: its exit code
+    and report. Scoped to the batch, so that a previous fault's failure cannot fail this one."""
     result = await stack.run(
-        "starter.py", "audit", "--json", "--since", since.isoformat(),
+        "starter.py", "audit", "--json", "--since", since.isoformat(), "--order-prefix", prefix,
         "--slack", str(AUDIT_SLACK_S), timeout=180,
     )  # fmt: skip
     assert result.code in (0, 1), f"audit could not run ({result.code}): {result.stderr}"
     report: dict[str, Any] = json.loads(result.stdout)
     return result.code, report
+
+
+def common_prefix(ids: list[str]) -> str:
+    first, last = min(ids), max(ids)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
 
 
 @dataclass
@@ -195,7 +204,8 @@ class FaultRun:
     async def finish(self, observed: str = "", expected_orders: int | None = None) -> FaultRecord:
         """Wait for every order, audit, record; fails on any violation, listing them."""
         final = await wait_terminal(self.stack, self.orders)
-        code, report = await audit_batch(self.stack, self.since)
+        prefix = common_prefix(self.ids)
+        code, report = await audit_batch(self.stack, self.since, prefix)
         summary = report["summary"]
         violations = [f"{v['order_id']} {v['kind']}: {v['reason']}" for v in report["violations"]]
         record = FaultRecord(
