@@ -37,7 +37,7 @@ test: venv
 # faulted under a batch of orders, then `starter.py audit`; prints orders run / completed / lost /
 # duplicated per fault and writes them to .data/fault-results.json.
 test-faults: venv
-	$(BIN)/python -m pytest tests/faults
+	$(BIN)/python -m pytest tests/faults -m faults
 
 # Re-record the histories replayed by tests/test_replay.py from the end-to-end scenarios. Only on
 # purpose: after a change meant to alter the saga's commands (deployed with workflow.patched).

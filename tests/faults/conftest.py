@@ -1,6 +1,10 @@
 """One live stack for the whole fault suite (dev server + sandbox + worker on free ports, at
 600x), put back in shape before each fault: every process running, the sandbox's fault switch off.
 
+The live modules carry the `faults` marker, which the default `pytest` run (`make test`)
+deselects: `make test-faults` selects it. The replay check of an altered saga takes under a second
+and stays in the default run.
+
 The per-fault results (orders run / completed / lost / duplicated) are printed as a table at the
 end of the run and written to `.data/fault-results.json`.
 """
@@ -15,13 +19,6 @@ from tests.faults.harness import TIME_SCALE, FaultRecord, records_json, records_
 
 RESULTS = ROOT / ".data" / "fault-results.json"
 _records: list[FaultRecord] = []
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/faults/" in str(item.path).replace("\\", "/"):
-            item.add_marker(pytest.mark.faults)
-            item.add_marker(pytest.mark.timeout(600))
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,15 @@ both orders. The pure checks are in tests/audit; this proves the collector feeds
 
 from datetime import UTC, datetime
 
+import pytest
+
 from domain.upgrade_input import build_upgrade_input
 from service.settings import TASK_QUEUE
 from tests.e2e.stack import LiveStack
 from tests.faults.harness import FaultRecord, FaultRun, audit_batch, journal_of, make_batch, submit
 from workflows.upgrade import UpgradeActivation
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 async def test_audit_is_clean_on_a_real_batch_and_fails_on_a_real_violation(

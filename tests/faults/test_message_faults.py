@@ -13,6 +13,9 @@ Expected behaviour, as documented in docs/reliability.md:
 import asyncio
 import signal
 from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
 
 from domain.models import PaymentNotice, UpgradeOrder
 from domain.stages import Stage
@@ -26,6 +29,8 @@ from tests.faults.harness import (
     submit,
     wait_until,
 )
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 DELIVERIES = 10
 NO_WORKER_TIMEOUT_S = "3"
@@ -43,8 +48,6 @@ def notice_args(order: UpgradeOrder, *extra: str) -> list[str]:
 
 
 def stamp() -> str:
-    from datetime import UTC, datetime
-
     return datetime.now(UTC).strftime("%H%M%S")
 
 

@@ -6,9 +6,13 @@ while, then back on the same data (its ledger and idempotency records are SQLite
 import asyncio
 import signal
 
+import pytest
+
 from domain.stages import Stage
 from tests.e2e.stack import LiveStack
 from tests.faults.harness import FaultRecord, FaultRun, any_in, make_batch, submit, wait_until
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 SERVER_DOWN_S = 3.0
 SANDBOX_DOWN_S = 8.0

@@ -6,6 +6,7 @@ under the same idempotency key (after its start-to-close timeout), and the sandb
 import signal
 
 import httpx
+import pytest
 
 from domain.stages import Stage
 from tests.e2e.stack import LiveStack
@@ -15,6 +16,8 @@ from tests.faults.harness import FaultRecord, FaultRun, any_in, make_batch, subm
 # call) is a stage that can be seen and hit in flight.
 SLOW_CALLS_MS = 1500
 SHUTDOWN_GRACE_S = 5.0
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 
 def set_latency(stack: LiveStack, ms: int) -> None:
