@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test lint fmt clean histories test-exit-codes bench bench-quick
+.PHONY: venv run test test-faults lint fmt clean histories test-exit-codes bench bench-quick
 
 venv: $(STAMP)
 
@@ -32,6 +32,12 @@ run: venv
 test: venv
 	$(LINT)
 	$(BIN)/python -m pytest
+
+# The fault suite (tests/faults, docs/reliability.md): real processes killed, restarted and
+# faulted under a batch of orders, then `starter.py audit`; prints orders run / completed / lost /
+# duplicated per fault and writes them to .data/fault-results.json.
+test-faults: venv
+	$(BIN)/python -m pytest tests/faults -m faults
 
 # Re-record the histories replayed by tests/test_replay.py from the end-to-end scenarios. Only on
 # purpose: after a change meant to alter the saga's commands (deployed with workflow.patched).

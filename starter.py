@@ -1,18 +1,21 @@
 """`starter.py`: the CLI a backend script or an operator uses to drive upgrades.
 
-Commands: start, status, confirm-payment, resolve, cancel, list; each takes `--json` for machines.
-Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing started or
-changed); 1 anything else (Temporal unreachable, unknown order, ...). Wiring and argument parsing
-only: the operations live in `service.upgrades`.
+Commands: start, status, confirm-payment, resolve, cancel, list, audit; each takes `--json` for
+machines. Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing
+started or changed); 1 anything else (Temporal unreachable, unknown order, ...; for `audit`: any
+violation). Wiring and argument parsing only: the operations live in `service.upgrades`, the audit
+in `service.audit` (checks) and `service.audit_collect` (sources). Every acknowledgement a command
+prints is first recorded in `$UPGRADE_DATA_DIR/acks.jsonl`, the journal the audit holds Temporal to.
 """
 
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -31,12 +34,16 @@ from domain.models import (
     catalog_price,
 )
 from domain.status import UpgradeStatus
-from service import upgrades
+from service import audit, upgrades
+from service.ack_journal import AckJournal
+from service.audit_collect import CollectError, collect
 from service.process import run_and_exit
 from service.settings import load_settings, settings_error_line
 from service.temporal import ConnectionSettingsError, connect, connect_config
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+# Long enough for a cancel, which answers once its compensations have run.
+DEFAULT_MESSAGE_TIMEOUT_S = 60.0
 _ORDER_ID: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
@@ -172,12 +179,20 @@ def _print_status(out: Output, status: UpgradeStatus) -> None:
 
 
 # -------------------------------------------------------------------------------------- commands
+def _journal() -> AckJournal:
+    return AckJournal.in_dir(load_settings().data_dir)
+
+
 async def cmd_start(args: argparse.Namespace, out: Output) -> int:
     order = _order_from_args(args)
     settings = load_settings()
     client = await connect()
     result = await upgrades.start_upgrade(
-        client, order, task_queue=settings.task_queue, time_scale=settings.time_scale
+        client,
+        order,
+        task_queue=settings.task_queue,
+        time_scale=settings.time_scale,
+        journal=_journal(),
     )
     final = await upgrades.wait_result(client, order.order_id) if args.wait else None
     if out.as_json:
@@ -222,7 +237,9 @@ async def cmd_confirm_payment(args: argparse.Namespace, out: Output) -> int:
         },
     )
     client = await connect()
-    return await _send(out, upgrades.confirm_payment(client, notice))
+    return await _send(
+        out, upgrades.confirm_payment(client, notice, journal=_journal(), timeout_s=args.timeout)
+    )
 
 
 async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
@@ -230,13 +247,21 @@ async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
         Resolution, {"action": args.action, "note": args.note, "operator": args.operator}
     )
     client = await connect()
-    return await _send(out, upgrades.resolve(client, args.order_id, resolution))
+    return await _send(
+        out,
+        upgrades.resolve(
+            client, args.order_id, resolution, journal=_journal(), timeout_s=args.timeout
+        ),
+    )
 
 
 async def cmd_cancel(args: argparse.Namespace, out: Output) -> int:
     request = _build(CancelRequest, {"reason": args.reason} if args.reason else {})
     client = await connect()
-    return await _send(out, upgrades.cancel(client, args.order_id, request))
+    return await _send(
+        out,
+        upgrades.cancel(client, args.order_id, request, journal=_journal(), timeout_s=args.timeout),
+    )
 
 
 async def cmd_list(args: argparse.Namespace, out: Output) -> int:
@@ -265,6 +290,64 @@ async def cmd_list(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _since(text: str | None) -> datetime | None:
+    """`--since`: an ISO 8601 moment (UTC if no offset) or an age such as `30m`, `2h`, `1d`."""
+    if text is None:
+        return None
+    relative = _RELATIVE.match(text.strip())
+    if relative:
+        value, unit = relative.groups()
+        return datetime.now(UTC) - timedelta(**{_UNITS[unit]: float(value)})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            "since", f"{text!r} is neither an ISO 8601 time nor an age like 30m, 2h, 1d"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def cmd_audit(args: argparse.Namespace, out: Output) -> int:
+    since = _since(args.since)
+    if args.slack < 0:
+        raise InvalidInput("slack", "must be 0 or more seconds")
+    settings = load_settings()
+    journal = Path(args.journal) if args.journal else AckJournal.in_dir(settings.data_dir).path
+    client = await connect()
+    try:
+        facts = await collect(
+            client, platform_url=args.platform_url or settings.platform_url,
+            journal=journal, since=since,
+        )  # fmt: skip
+    except CollectError as err:
+        return _fail(str(err), EXIT_ERROR)
+    if since is not None:
+        facts = audit.scope_since(facts, since)
+    if args.order_prefix:
+        facts = audit.scope_prefix(facts, args.order_prefix)
+    report = audit.audit(facts, timedelta(seconds=args.slack))
+    if out.as_json:
+        out.model(report)
+    else:
+        s = report.summary
+        out.console.print(
+            f"audit: {s.orders} orders, {s.terminal} terminal, {s.lost} lost, "
+            f"{s.duplicated} duplicated; stages "
+            + (", ".join(f"{k} {v}" for k, v in s.stages.items()) or "-")
+        )
+        for v in report.violations:
+            out.console.print(f"VIOLATION {v.order_id} {v.kind}: {v.reason}", markup=False)
+        for note in report.notes:
+            out.console.print(f"note: {note}", markup=False)
+        out.console.print("audit: clean" if report.clean else
+                          f"audit: {len(report.violations)} violation(s)")  # fmt: skip
+    return EXIT_OK if report.clean else EXIT_ERROR
+
+
 # --------------------------------------------------------------------------------------- parsing
 class _Parser(argparse.ArgumentParser):
     # argparse prints its whole usage on bad input; we promise one line naming the argument.
@@ -272,10 +355,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"{self.prog}: invalid input: {message}\n")
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="starter.py", description=__doc__.splitlines()[0])
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
+    # Messages wait for the run's answer; with no worker running there is none.
+    message = _Parser(add_help=False)
+    message.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_MESSAGE_TIMEOUT_S,
+        help="seconds to wait for the run's answer, then exit 1 [%(default)g]",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     start = sub.add_parser("start", parents=[common], help="start the upgrade of a paid order")
@@ -298,7 +399,9 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(run=cmd_status)
 
     pay = sub.add_parser(
-        "confirm-payment", parents=[common], help="deliver the payment channel's notification"
+        "confirm-payment",
+        parents=[common, message],
+        help="deliver the payment channel's notification",
     )
     pay.add_argument("order_id")
     pay.add_argument("--transaction-id", required=True)
@@ -309,14 +412,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     pay.set_defaults(run=cmd_confirm_payment)
 
-    res = sub.add_parser("resolve", parents=[common], help="an operator decision")
+    res = sub.add_parser("resolve", parents=[common, message], help="an operator decision")
     res.add_argument("order_id")
     res.add_argument("--action", required=True, help="approve, retry or reject")
     res.add_argument("--note")
     res.add_argument("--operator")
     res.set_defaults(run=cmd_resolve)
 
-    can = sub.add_parser("cancel", parents=[common], help="cancel before activation (refunds)")
+    can = sub.add_parser(
+        "cancel", parents=[common, message], help="cancel before activation (refunds)"
+    )
     can.add_argument("order_id")
     can.add_argument("--reason")
     can.set_defaults(run=cmd_cancel)
@@ -327,6 +432,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     lst.add_argument("--limit", type=int, default=100)
     lst.set_defaults(run=cmd_list)
+
+    aud = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="check that no order was lost, duplicated or left stuck (exit 1 on any violation)",
+    )
+    aud.add_argument("--since", help="only orders seen at or after this ISO time or age (30m, 2h)")
+    aud.add_argument("--order-prefix", help="only orders whose id starts with this")
+    aud.add_argument(
+        "--slack",
+        type=float,
+        default=audit.DEFAULT_SLACK.total_seconds(),
+        help="wall seconds a run may exceed its expected time (recovery) [%(default)g]",
+    )
+    aud.add_argument("--platform-url", help="sandbox base URL [UPGRADE_PLATFORM_URL]")
+    aud.add_argument("--journal", help="acknowledgement journal [$UPGRADE_DATA_DIR/acks.jsonl]")
+    aud.set_defaults(run=cmd_audit)
     return parser
 
 
@@ -349,7 +471,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return _fail(
             f"rejected: {err.field}: {err.message.removeprefix(err.field + ': ')}", EXIT_INVALID
         )
-    except upgrades.UpgradeNotFound as err:
+    except (upgrades.UpgradeNotFound, upgrades.MessageTimeout) as err:
         return _fail(str(err), EXIT_ERROR)
     except RPCError as err:
         return _fail(
@@ -366,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_settings()  # once up front: a bad UPGRADE_* variable is one line, before any call
     except ValidationError as err:
         return _fail(f"invalid configuration: {settings_error_line(err)}", EXIT_INVALID)
-    if args.command not in ("start", "list"):
+    if args.command not in ("start", "list", "audit"):
         # Same alphabet as at start: a malformed id is invalid input, not "not found".
         try:
             args.order_id = _ORDER_ID.validate_python(args.order_id)

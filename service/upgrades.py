@@ -2,14 +2,21 @@
 
 One implementation for every caller (the `starter.py` CLI, the stack's demo batch, the tests, and
 the HTTP ingress later), so that idempotent starts and the mapping of Temporal errors to "invalid
-input" / "not found" are decided once.
+input" / "not found" are decided once. Callers that answer a client pass an `AckJournal`: every
+acknowledgement is then recorded for `starter.py audit` before it is returned.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -30,6 +37,7 @@ from domain.models import (
 from domain.stages import Stage
 from domain.status import UpgradeStatus
 from domain.upgrade_input import build_upgrade_input
+from service.ack_journal import AckJournal, AckKind
 from workflows import search_attributes as sa
 from workflows.upgrade import INVALID_MESSAGE, WORKFLOW_NAME, UpgradeActivation
 
@@ -47,6 +55,20 @@ class MessageRejected(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class MessageTimeout(TimeoutError):
+    """No answer from the run within the caller's limit: typically no worker is running. The
+    message may still be applied when a worker picks it up; every message is safe to send again
+    (a repeated notice is a `duplicate`, a repeated cancel waits for the same end)."""
+
+    def __init__(self, order_id: str, seconds: float) -> None:
+        super().__init__(
+            f"no answer from the upgrade of order {order_id!r} within {seconds:g}s (is a worker "
+            "running?); it may still be applied later: check `status`, sending it again is safe"
+        )
+        self.order_id = order_id
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -87,8 +109,12 @@ async def start_upgrade(
     task_queue: str,
     time_scale: float = 1.0,
     now: datetime | None = None,
+    journal: AckJournal | None = None,
 ) -> StartResult:
-    """Start the order's run, or report the one it already has (running or closed): never two."""
+    """Start the order's run, or report the one it already has (running or closed): never two.
+
+    With a `journal`, the answer is recorded there before it is returned (see `service.audit`).
+    """
     upgrade_input = build_upgrade_input(order, now or datetime.now(UTC), time_scale)
     try:
         handle = await client.start_workflow(
@@ -108,13 +134,23 @@ async def start_upgrade(
         )
     except WorkflowAlreadyStartedError as already:
         run_id = already.run_id or ""
-        return StartResult(workflow_id=order.workflow_id, run_id=run_id, created=False)
-    # The server says whether this call started the run or found it running (USE_EXISTING).
-    response = getattr(handle, "_start_workflow_response", None)
-    created = bool(getattr(response, "started", True))
-    return StartResult(
-        workflow_id=order.workflow_id, run_id=handle.result_run_id or "", created=created
-    )
+        result = StartResult(workflow_id=order.workflow_id, run_id=run_id, created=False)
+    else:
+        # The server says whether this call started the run or found it running (USE_EXISTING).
+        response = getattr(handle, "_start_workflow_response", None)
+        created = bool(getattr(response, "started", True))
+        result = StartResult(
+            workflow_id=order.workflow_id, run_id=handle.result_run_id or "", created=created
+        )
+    if journal is not None:
+        journal.record(
+            "start",
+            order.order_id,
+            result.workflow_id,
+            "created" if result.created else "existing",
+            run_id=result.run_id,
+        )
+    return result
 
 
 def _handle(client: Client, order_id: str) -> WorkflowHandle[Any, Any]:
@@ -136,11 +172,32 @@ async def upgrade_status(client: Client, order_id: str) -> UpgradeStatus:
         raise
 
 
-async def _update(client: Client, order_id: str, update: Any, arg: Any) -> MessageAck:
+async def _update(
+    client: Client,
+    order_id: str,
+    update: Any,
+    arg: Any,
+    kind: AckKind,
+    journal: AckJournal | None,
+    timeout_s: float | None,
+) -> MessageAck:
+    handle = _handle(client, order_id)
     try:
-        ack: MessageAck = await _handle(client, order_id).execute_update(
-            update, arg, result_type=MessageAck
+        # Without a worker the server holds an update unaccepted, and the SDK waits for it
+        # without end: a caller that must answer someone gives a limit.
+        ack: MessageAck = await asyncio.wait_for(
+            handle.execute_update(update, arg, result_type=MessageAck), timeout_s
         )
+        if journal is not None:
+            journal.record(
+                kind,
+                order_id,
+                handle.id,
+                ack.result,
+                run_id=handle.run_id or "",
+                stage=ack.stage,
+                detail=ack.detail,
+            )
         return ack
     except WorkflowUpdateFailedError as failed:
         cause = failed.cause
@@ -150,20 +207,69 @@ async def _update(client: Client, order_id: str, update: Any, arg: Any) -> Messa
         raise
     except RPCError as err:
         if _not_found(err):
+            await _raise_if_ended(handle, order_id)
             raise UpgradeNotFound(order_id) from err
         raise
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        # wait_for cancels the SDK's update call, which reports it as its own timeout error.
+        raise MessageTimeout(order_id, timeout_s or 0) from err
 
 
-async def confirm_payment(client: Client, notice: PaymentNotice) -> MessageAck:
-    return await _update(client, notice.order_id, UpgradeActivation.confirm_payment, notice)
+async def _raise_if_ended(handle: WorkflowHandle[Any, Any], order_id: str) -> None:
+    """An update to a closed run is answered "not found" by the server: say it has ended, as the
+    run itself does for a message that arrives after its terminal stage."""
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return
+    status = described.status.name.lower() if described.status else "closed"
+    raise MessageRejected(
+        "order_id", f"order_id: the upgrade of order {order_id} has ended (run {status})"
+    )
 
 
-async def resolve(client: Client, order_id: str, resolution: Resolution) -> MessageAck:
-    return await _update(client, order_id, UpgradeActivation.resolve, resolution)
+async def confirm_payment(
+    client: Client,
+    notice: PaymentNotice,
+    *,
+    journal: AckJournal | None = None,
+    timeout_s: float | None = None,
+) -> MessageAck:
+    return await _update(
+        client,
+        notice.order_id,
+        UpgradeActivation.confirm_payment,
+        notice,
+        "notice",
+        journal,
+        timeout_s,
+    )
 
 
-async def cancel(client: Client, order_id: str, request: CancelRequest) -> MessageAck:
-    return await _update(client, order_id, UpgradeActivation.cancel, request)
+async def resolve(
+    client: Client,
+    order_id: str,
+    resolution: Resolution,
+    *,
+    journal: AckJournal | None = None,
+    timeout_s: float | None = None,
+) -> MessageAck:
+    return await _update(
+        client, order_id, UpgradeActivation.resolve, resolution, "resolve", journal, timeout_s
+    )
+
+
+async def cancel(
+    client: Client,
+    order_id: str,
+    request: CancelRequest,
+    *,
+    journal: AckJournal | None = None,
+    timeout_s: float | None = None,
+) -> MessageAck:
+    return await _update(
+        client, order_id, UpgradeActivation.cancel, request, "cancel", journal, timeout_s
+    )
 
 
 DEFAULT_LIST_QUERY = f"WorkflowType = '{WORKFLOW_NAME}'"

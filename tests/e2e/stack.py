@@ -2,12 +2,14 @@
 the Temporal dev server (its own SQLite file), the sandbox platform and one worker, on free ports,
 at a high time scale, and optionally the HTTP ingress (`start(ingress=True)`, with the documented
 development secrets). Commands run the way an operator runs them: `python starter.py ...`,
-`python -m sandbox ...`.
+`python -m sandbox ...`. The fault suite (`tests/faults/`) also kills and restarts them one by
+one (a second worker, SIGKILL, the dev server again on the same database file and port).
 """
 
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -85,27 +87,58 @@ class LiveStack:
     def ingress_url(self) -> str:
         return f"http://127.0.0.1:{self.ingress_port}"
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         log = (self.data_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            args, cwd=ROOT, env=self.env | (env or {}), stdout=log, stderr=subprocess.STDOUT
         )
 
     def start(self, ingress: bool = False) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.start_temporal(wait=False)
+        self.start_sandbox(wait=False)
+        self._wait_port(self.temporal_port, "temporal")
+        self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
+        self.start_worker()
+        if ingress:
+            self.start_ingress()
+
+    def start_ingress(self) -> None:
+        self._spawn("ingress", [sys.executable, "-m", "ingress"])
+        self._wait_http(f"{self.ingress_url}/readyz", "ingress")
+
+    def start_temporal(self, wait: bool = True) -> None:
+        """The dev server on this stack's database file and port (again, after a kill)."""
         # The very command `make run` uses (search attributes included), without the Web UI.
         server = dev_server_command(
             temporal_binary(), self.data_dir / "temporal.db", self.temporal_port, self.ui_port
         )
         self._spawn("temporal", [*server, "--headless"])
+        if wait:
+            self._wait_port(self.temporal_port, "temporal")
+
+    def start_sandbox(self, wait: bool = True) -> None:
+        """The sandbox on this stack's port and data directory (its ledger survives restarts)."""
         self._spawn("sandbox", [sys.executable, "-m", "sandbox", "serve",
                                 "--port", str(self.sandbox_port)])  # fmt: skip
-        self._wait_port(self.temporal_port, "temporal")
-        self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
-        self._spawn("worker", [sys.executable, "worker.py"])
-        if ingress:
-            self._spawn("ingress", [sys.executable, "-m", "ingress"])
-            self._wait_http(f"{self.ingress_url}/readyz", "ingress")
+        if wait:
+            self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
+
+    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None) -> None:
+        # Each worker process serves its own Prometheus endpoint: a second one needs another port.
+        metrics = {} if name == "worker" else {"UPGRADE_METRICS_BIND": f"127.0.0.1:{free_port()}"}
+        self._spawn(name, [sys.executable, "worker.py"], metrics | (env or {}))
+
+    def running(self, name: str) -> bool:
+        proc = self.processes.get(name)
+        return proc is not None and proc.poll() is None
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send `sig` to one of the stack's processes and wait for it to end; its exit status."""
+        proc = self.processes[name]
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        return proc.wait(timeout=60)
 
     def _check_alive(self, name: str) -> None:
         proc = self.processes[name]
@@ -136,7 +169,8 @@ class LiveStack:
         raise RuntimeError(f"{name} did not answer {url}")
 
     def stop(self) -> None:
-        for name in ("ingress", "worker", "sandbox", "temporal"):
+        workers = [n for n in self.processes if n.startswith("worker")]
+        for name in ("ingress", *workers, "sandbox", "temporal"):
             proc = self.processes.get(name)
             if proc is None or proc.poll() is not None:
                 continue

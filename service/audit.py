@@ -1,0 +1,422 @@
+"""The audit's judgement: pure checks over collected facts, one violation per broken promise.
+
+Three views of the same orders are joined (`AuditFacts`): what clients were told (the
+acknowledgement journal), what the platform applied (the sandbox effects ledger) and what Temporal
+ran (every run of `upgrade-activation`, with its input, final status and task failures). A paid
+upgrade must not be lost, applied twice or left silently stuck; each check below names one way it
+could be, and reports the order id with a one-line reason:
+
+- `duplicate_run` / `missing_run`: more or fewer than one run (chain) per order. Runs linked by
+  continue-as-new share their first run id and count as one.
+- `lost_run`: the run closed without reaching a terminal stage (failed, terminated, timed out),
+  or contradicts a terminal stage a client was told.
+- `stuck_run`: still running past its expected time (from the policy fixed in its input, already
+  divided by the time scale) plus a recovery slack. A run waiting for a person (needs_attention,
+  or escalated after payment) is not silent and is reported as a note instead.
+- `duplicate_effect`: one idempotency key applied twice, or one logical effect (billing update,
+  allocation, config version, entitlement grant, refund, ticket, ...) applied under two keys.
+- `effects_not_netted`: a failed, cancelled or expired order whose effects do not cancel out
+  (billing reverted, allocation released, config rolled back, entitlements deactivated, refund
+  when it was paid, tickets closed); or an active order whose effects were undone.
+- `lost_notice`: an accepted payment confirmation, yet the order expired for lack of payment.
+- `task_failure`: a workflow task failed (a bug or non-determinism) in any history.
+
+Boundary: no I/O and no clock; the collector (`service.audit_collect`) gathers the facts.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.eta import remaining_plan
+from domain.policy import OrderPolicy
+from domain.stages import Stage
+from service.ack_journal import AckRecord
+
+ViolationKind = Literal[
+    "duplicate_run",
+    "missing_run",
+    "lost_run",
+    "stuck_run",
+    "duplicate_effect",
+    "effects_not_netted",
+    "lost_notice",
+    "task_failure",
+]
+LOSS_KINDS = frozenset({"missing_run", "lost_run", "stuck_run", "lost_notice"})
+DUPLICATION_KINDS = frozenset({"duplicate_run", "duplicate_effect"})
+
+DEFAULT_SLACK = timedelta(seconds=60)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class LedgerEntry(Frozen):
+    """One applied effect, as the sandbox ledger reports it."""
+
+    seq: int
+    system: str
+    action: str
+    order_id: str
+    key: str
+    at: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def effect(self) -> str:
+        return f"{self.system}/{self.action}"
+
+
+class RunFacts(Frozen):
+    """One Temporal run (execution) of the saga, from describe and its history."""
+
+    order_id: str
+    workflow_id: str
+    run_id: str
+    # The first run of its continue-as-new chain (its own id when it started the chain).
+    chain_id: str
+    # Temporal's execution status, lower case: running, completed, continued_as_new, failed, ...
+    status: str
+    started_at: datetime
+    # When the chain started (a continuation carries its first run's start).
+    chain_started_at: datetime
+    closed_at: datetime | None = None
+    # The saga's stage: the final status for a completed run, the search attribute otherwise.
+    stage: str | None = None
+    payment_status: str | None = None
+    escalated: bool = False
+    activation_deadline: datetime | None = None
+    policy: OrderPolicy | None = None
+    task_failures: tuple[str, ...] = ()
+    # What it is doing right now (pending activities), for the reason line of a stuck run.
+    pending: str = ""
+
+
+class AuditFacts(Frozen):
+    now: datetime
+    acks: tuple[AckRecord, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+    runs: tuple[RunFacts, ...] = ()
+    # Unreadable journal lines (a process killed mid-write), reported as a note.
+    torn_acks: int = 0
+
+
+class Violation(Frozen):
+    order_id: str
+    kind: ViolationKind
+    reason: str
+
+
+class AuditSummary(Frozen):
+    orders: int
+    terminal: int
+    lost: int
+    duplicated: int
+    stages: dict[str, int]
+
+
+class AuditReport(Frozen):
+    clean: bool
+    summary: AuditSummary
+    violations: tuple[Violation, ...]
+    notes: tuple[str, ...]
+
+
+# Logical effects that happen at most once per order (plus a qualifier from the detail): a second
+# entry under another key means the platform applied it twice.
+_ONCE_PER_ORDER: dict[str, str | None] = {
+    "orders/reconcile": None,
+    "billing/update_plan": None,
+    "billing/revert_plan": None,
+    "scheduler/allocate": None,
+    "scheduler/release": None,
+    "media/generate_profile": None,
+    "config/publish": None,
+    "config/rollback": None,
+    "entitlements/activate": None,
+    "entitlements/deactivate": None,
+    "payments/refund": None,
+    "tickets/open": "reason",
+    "tickets/close": "ticket_id",
+    "notifications/notify": "outcome",
+}
+
+# Forward effect -> its compensation: both or neither for an order that did not end active.
+_NETTING = (
+    ("billing/update_plan", "billing/revert_plan", "billing not reverted"),
+    ("scheduler/allocate", "scheduler/release", "allocation not released"),
+    ("config/publish", "config/rollback", "config not rolled back"),
+    ("entitlements/activate", "entitlements/deactivate", "entitlements not deactivated"),
+)
+_UNDO_EFFECTS = ("billing/revert_plan", "scheduler/release", "config/rollback",
+                 "entitlements/deactivate", "payments/refund")  # fmt: skip
+_KEPT_BY_ACTIVE = ("billing/update_plan", "config/publish", "entitlements/activate")
+_WAITING_FOR_A_PERSON = frozenset({Stage.NEEDS_ATTENTION.value})
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seconds(delta: timedelta) -> str:
+    return f"{delta.total_seconds():.1f}s"
+
+
+def expected_end(run: RunFacts) -> datetime | None:
+    """The latest moment the chain should be terminal by, from its policy; None if unknown.
+
+    After payment: the activation SLA or the sum of the latest windows of the stages after payment,
+    whichever is longer. Before: the payment's hard expiry, plus all of that (a payment may land
+    at the last moment).
+    """
+    policy = run.policy
+    if policy is None:
+        return None
+    after_payment = sum(
+        (window.latest for stage, window, _ in remaining_plan(policy, "payment")
+         if stage is not Stage.AWAITING_PAYMENT),
+        timedelta(0),
+    )  # fmt: skip
+    activation = max(policy.activation_sla, after_payment)
+    if run.activation_deadline is not None:
+        paid_at = run.activation_deadline - policy.activation_sla
+        return paid_at + activation
+    return run.chain_started_at + policy.payment_expiry + activation
+
+
+class _Auditor:
+    def __init__(self, facts: AuditFacts, slack: timedelta) -> None:
+        self.facts = facts
+        self.slack = slack
+        self.violations: list[Violation] = []
+        self.notes: list[str] = []
+
+    def flag(self, order_id: str, kind: ViolationKind, reason: str) -> None:
+        self.violations.append(Violation(order_id=order_id, kind=kind, reason=reason))
+
+    def run(self) -> AuditReport:
+        facts = self.facts
+        acks = defaultdict(list)
+        for ack in facts.acks:
+            acks[ack.order_id].append(ack)
+        ledger = defaultdict(list)
+        for entry in facts.ledger:
+            ledger[entry.order_id].append(entry)
+        runs = defaultdict(list)
+        for run in facts.runs:
+            runs[run.order_id].append(run)
+        orders = sorted(set(acks) | set(ledger) | set(runs))
+        stages: Counter[str] = Counter()
+        for order_id in orders:
+            final = self.check_runs(order_id, acks[order_id], runs[order_id], ledger[order_id])
+            stages[final or "unknown"] += 1
+            self.check_acks(order_id, acks[order_id], final)
+            self.check_effects(order_id, ledger[order_id])
+            chain = self.single_chain(runs[order_id])
+            if final is not None and chain is not None:
+                self.check_netting(order_id, final, chain[-1], ledger[order_id])
+        if facts.torn_acks:
+            self.notes.append(f"{facts.torn_acks} unreadable line(s) in the journal were skipped")
+        return self.report(orders, stages)
+
+    @staticmethod
+    def chains(order_runs: Iterable[RunFacts]) -> dict[str, list[RunFacts]]:
+        grouped: dict[str, list[RunFacts]] = defaultdict(list)
+        for run in order_runs:
+            grouped[run.chain_id].append(run)
+        for chain in grouped.values():
+            chain.sort(key=lambda r: r.started_at)
+        return grouped
+
+    def single_chain(self, order_runs: list[RunFacts]) -> list[RunFacts] | None:
+        chains = self.chains(order_runs)
+        return next(iter(chains.values())) if len(chains) == 1 else None
+
+    def check_runs(
+        self,
+        order_id: str,
+        order_acks: list[AckRecord],
+        order_runs: list[RunFacts],
+        order_ledger: list[LedgerEntry],
+    ) -> str | None:
+        """Run count, task failures, how the chain ended or why it is still running; returns the
+        order's final stage if it reached one."""
+        for run in order_runs:
+            for failure in run.task_failures:
+                self.flag(order_id, "task_failure", f"run {run.run_id}: workflow task failed: "
+                          f"{failure}")  # fmt: skip
+        chains = self.chains(order_runs)
+        started = [a for a in order_acks if a.kind == "start"]
+        if len(chains) > 1:
+            ids = ", ".join(f"{c[0].run_id} ({c[-1].status})" for c in chains.values())
+            self.flag(order_id, "duplicate_run", f"{len(chains)} runs for one order: {ids}")
+            return None
+        if not chains:
+            if started:
+                self.flag(order_id, "missing_run", f"start acknowledged at {_ts(started[0].at)} "
+                          f"(run {started[0].run_id}), but Temporal has no run")  # fmt: skip
+            elif order_acks:
+                self.flag(order_id, "missing_run", f"{order_acks[0].kind} acknowledged at "
+                          f"{_ts(order_acks[0].at)}, but Temporal has no run")  # fmt: skip
+            elif order_ledger:
+                self.flag(order_id, "missing_run", f"{len(order_ledger)} platform effect(s) "
+                          f"(first {order_ledger[0].effect}) but no run in Temporal")  # fmt: skip
+            return None
+        chain = next(iter(chains.values()))
+        known = {r.run_id for r in chain}
+        for ack in started:
+            if ack.run_id and ack.run_id not in known:
+                self.flag(order_id, "missing_run", f"start acknowledged run {ack.run_id}, but "
+                          f"Temporal has only {', '.join(sorted(known))}")  # fmt: skip
+        last = chain[-1]
+        if last.status == "running":
+            self.check_progress(order_id, last)
+            return None
+        if last.status != "completed" or last.stage is None:
+            self.flag(order_id, "lost_run", f"run {last.run_id} closed as {last.status} without "
+                      f"a terminal stage (last stage {last.stage or 'unknown'})")  # fmt: skip
+            return None
+        return last.stage
+
+    def check_progress(self, order_id: str, run: RunFacts) -> None:
+        bound = expected_end(run)
+        if bound is None or self.facts.now <= bound + self.slack:
+            return
+        late = self.facts.now - bound
+        where = f"in stage {run.stage or 'unknown'}" + (f" ({run.pending})" if run.pending else "")
+        if run.stage in _WAITING_FOR_A_PERSON or (
+            run.escalated and run.activation_deadline is not None
+        ):
+            self.notes.append(
+                f"{order_id}: {_seconds(late)} past its expected end {where}, escalated: waits "
+                "for a person"
+            )
+            return
+        self.flag(order_id, "stuck_run", f"not terminal {_seconds(late)} after its expected end "
+                  f"{_ts(bound)} (slack {_seconds(self.slack)}), {where}")  # fmt: skip
+
+    def check_acks(self, order_id: str, order_acks: list[AckRecord], final: str | None) -> None:
+        if final is None:
+            return
+        for ack in order_acks:
+            told = ack.stage
+            if told and Stage(told).is_terminal and told != final:
+                self.flag(order_id, "lost_run", f"{ack.kind} acknowledged at {_ts(ack.at)} "
+                          f"reported stage {told}, but the run ended {final}")  # fmt: skip
+            if (
+                ack.kind == "notice"
+                and ack.result == "accepted"
+                and ack.detail.endswith("succeeded")
+                and final == Stage.EXPIRED
+            ):
+                self.flag(order_id, "lost_notice", f"payment confirmation accepted at "
+                          f"{_ts(ack.at)}, yet the order expired waiting for payment")  # fmt: skip
+
+    def check_effects(self, order_id: str, entries: list[LedgerEntry]) -> None:
+        for key, count in Counter(e.key for e in entries).items():
+            if count > 1:
+                effect = next(e.effect for e in entries if e.key == key)
+                self.flag(order_id, "duplicate_effect",
+                          f"{effect} applied {count} times under one key {key}")  # fmt: skip
+        logical: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for entry in entries:
+            if entry.effect not in _ONCE_PER_ORDER:
+                continue
+            qualifier = _ONCE_PER_ORDER[entry.effect]
+            which = str(entry.detail.get(qualifier, "")) if qualifier else ""
+            logical[(entry.effect, which)].append(entry.key)
+        for (effect, which), keys in logical.items():
+            if len(set(keys)) > 1:
+                label = effect + (f" ({which})" if which else "")
+                self.flag(order_id, "duplicate_effect", f"{label} applied {len(keys)} times, "
+                          f"keys {', '.join(sorted(set(keys)))}")  # fmt: skip
+
+    def check_netting(
+        self, order_id: str, final: str, last: RunFacts, entries: list[LedgerEntry]
+    ) -> None:
+        counts = Counter(e.effect for e in entries)
+        problems: list[str] = []
+        if final == Stage.ACTIVE:
+            problems += [f"{e} applied" for e in _UNDO_EFFECTS if counts[e]]
+            problems += [f"no {e}" for e in _KEPT_BY_ACTIVE if not counts[e]]
+        else:
+            for forward, undo, missing in _NETTING:
+                if counts[forward] != counts[undo]:
+                    problems.append(f"{missing} ({forward} {counts[forward]}, {undo} "
+                                    f"{counts[undo]})")  # fmt: skip
+            paid = last.payment_status == "succeeded"
+            if counts["payments/refund"] != (1 if paid else 0):
+                problems.append(
+                    f"paid but not refunded ({counts['payments/refund']} refunds)"
+                    if paid
+                    else f"refunded {counts['payments/refund']} time(s) without a payment"
+                )
+        if counts["tickets/open"] != counts["tickets/close"]:
+            problems.append(
+                f"{counts['tickets/open'] - counts['tickets/close']} ticket(s) left open"
+            )
+        if problems:
+            self.flag(order_id, "effects_not_netted", f"ended {final}: " + "; ".join(problems))
+
+    def report(self, orders: list[str], stages: Counter[str]) -> AuditReport:
+        by_order: dict[str, set[str]] = defaultdict(set)
+        for v in self.violations:
+            by_order[v.order_id].add(v.kind)
+        summary = AuditSummary(
+            orders=len(orders),
+            terminal=sum(n for s, n in stages.items() if s != "unknown" and Stage(s).is_terminal),
+            lost=sum(1 for kinds in by_order.values() if kinds & LOSS_KINDS),
+            duplicated=sum(1 for kinds in by_order.values() if kinds & DUPLICATION_KINDS),
+            stages=dict(sorted(stages.items())),
+        )
+        return AuditReport(
+            clean=not self.violations,
+            summary=summary,
+            violations=tuple(sorted(self.violations, key=lambda v: (v.order_id, v.kind))),
+            notes=tuple(self.notes),
+        )
+
+
+def audit(facts: AuditFacts, slack: timedelta = DEFAULT_SLACK) -> AuditReport:
+    """Every violation found in `facts`; `clean` when there is none."""
+    return _Auditor(facts, slack).run()
+
+
+def scope_since(facts: AuditFacts, since: datetime) -> AuditFacts:
+    """Only the orders with a fact (acknowledgement, effect, run start) at or after `since`, with
+    all of their facts: an order is judged whole or not at all."""
+    orders = (
+        {a.order_id for a in facts.acks if a.at >= since}
+        | {e.order_id for e in facts.ledger if e.at >= since}
+        | {r.order_id for r in facts.runs if r.chain_started_at >= since}
+    )
+    return _only(facts, orders)
+
+
+def scope_prefix(facts: AuditFacts, prefix: str) -> AuditFacts:
+    """Only the orders whose id starts with `prefix` (a batch, a day's orders)."""
+    orders = {
+        o
+        for o in (
+            *(a.order_id for a in facts.acks),
+            *(e.order_id for e in facts.ledger),
+            *(r.order_id for r in facts.runs),
+        )
+        if o.startswith(prefix)
+    }
+    return _only(facts, orders)
+
+
+def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
+    return facts.model_copy(
+        update={
+            "acks": tuple(a for a in facts.acks if a.order_id in orders),
+            "ledger": tuple(e for e in facts.ledger if e.order_id in orders),
+            "runs": tuple(r for r in facts.runs if r.order_id in orders),
+        }
+    )

@@ -1,0 +1,185 @@
+"""Gathers the audit's facts from the three places that hold them.
+
+- the acknowledgement journal (`$UPGRADE_DATA_DIR/acks.jsonl`, see `service.ack_journal`);
+- the platform's effects ledger (`GET /v1/sandbox/ledger` on the sandbox);
+- Temporal: every run of `upgrade-activation` (a visibility list to find them, then `describe`
+  for the authoritative status and search attributes, and the history for the input, the final
+  status and any workflow task failure). The visibility store may lag a just-started run, so
+  every order the journal names is also looked up by workflow id.
+
+Boundary: I/O only; the verdict is `service.audit`'s.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.status import UpgradeStatus
+from domain.upgrade_input import UpgradeInput
+from service.ack_journal import read_acks
+from service.audit import AuditFacts, LedgerEntry, RunFacts
+from workflows import search_attributes as sa
+from workflows.upgrade import WORKFLOW_NAME
+
+WORKFLOW_ID_PREFIX = "upgrade-"
+# Histories fetched at once: enough to be quick, few enough not to load a small server.
+_CONCURRENCY = 8
+
+
+class CollectError(Exception):
+    """A source could not be read; the message names it."""
+
+
+async def fetch_ledger(platform_url: str, timeout_s: float = 30.0) -> list[LedgerEntry]:
+    try:
+        async with httpx.AsyncClient(base_url=platform_url, timeout=timeout_s) as http:
+            response = await http.get("/v1/sandbox/ledger")
+    except httpx.TransportError as err:
+        raise CollectError(
+            f"sandbox ledger not reachable at {platform_url}: {err or type(err).__name__}"
+        ) from err
+    if response.is_error:
+        raise CollectError(f"sandbox ledger at {platform_url}: HTTP {response.status_code}")
+    return [LedgerEntry.model_validate(entry) for entry in response.json()]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def _list_runs(client: Client, since: datetime | None) -> set[tuple[str, str]]:
+    query = f"WorkflowType = '{WORKFLOW_NAME}'"
+    if since is not None:
+        query += f" AND (StartTime >= '{_iso(since)}' OR CloseTime >= '{_iso(since)}')"
+    return {(wf.id, wf.run_id) async for wf in client.list_workflows(query)}
+
+
+async def _runs_of(client: Client, workflow_id: str) -> set[tuple[str, str]]:
+    query = f"WorkflowType = '{WORKFLOW_NAME}' AND WorkflowId = '{workflow_id}'"
+    found = {(wf.id, wf.run_id) async for wf in client.list_workflows(query)}
+    if not found:
+        # Not in the visibility store yet: the latest run, straight from the execution.
+        try:
+            described = await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return set()
+            raise
+        found = {(workflow_id, described.run_id)}
+    return found
+
+
+def _pending(description: WorkflowExecutionDescription) -> str:
+    activities = description.raw_description.pending_activities
+    parts = []
+    for act in activities:
+        failure = act.last_failure.message if act.HasField("last_failure") else ""
+        parts.append(
+            f"{act.activity_type.name} attempt {act.attempt}" + (f": {failure}" if failure else "")
+        )
+    return "; ".join(parts)
+
+
+def _failure_cause(cause: WorkflowTaskFailedCause.ValueType) -> str:
+    try:
+        return WorkflowTaskFailedCause.Name(cause).removeprefix("WORKFLOW_TASK_FAILED_CAUSE_")
+    except ValueError:
+        return str(cause)
+
+
+async def _run_facts(client: Client, workflow_id: str, run_id: str) -> RunFacts:
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    description = await handle.describe()
+    history = await handle.fetch_history()
+    converter = client.data_converter
+    upgrade_input: UpgradeInput | None = None
+    chain_id = run_id
+    final: UpgradeStatus | None = None
+    failures: list[str] = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            started = event.workflow_execution_started_event_attributes
+            chain_id = started.first_execution_run_id or run_id
+            [upgrade_input] = await converter.decode(started.input.payloads, [UpgradeInput])
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failed = event.workflow_task_failed_event_attributes
+            failures.append(
+                f"{_failure_cause(failed.cause)}: {failed.failure.message}"[:300]
+                + f" (event {event.event_id})"
+            )
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            payloads = event.workflow_execution_completed_event_attributes.result.payloads
+            [final] = await converter.decode(payloads, [UpgradeStatus])
+    attrs = description.typed_search_attributes
+    status = description.status.name.lower() if description.status else "unknown"
+    order_id = (
+        upgrade_input.order.order_id
+        if upgrade_input
+        else workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+    )
+    carry = upgrade_input.carry if upgrade_input else None
+    started_at = description.start_time
+    return RunFacts(
+        order_id=order_id,
+        workflow_id=workflow_id,
+        run_id=run_id,
+        chain_id=chain_id,
+        status=status,
+        started_at=started_at,
+        chain_started_at=carry.started_at if carry else started_at,
+        closed_at=description.close_time,
+        stage=final.stage.value if final else attrs.get(sa.UPGRADE_STAGE),
+        payment_status=final.payment.status if final else None,
+        escalated=bool(final.escalated if final else attrs.get(sa.ESCALATED)),
+        activation_deadline=(
+            final.activation_deadline if final else attrs.get(sa.ACTIVATION_DEADLINE)
+        ),
+        policy=upgrade_input.policy if upgrade_input else None,
+        task_failures=tuple(failures),
+        pending=_pending(description) if status == "running" else "",
+    )
+
+
+async def collect_runs(
+    client: Client, since: datetime | None, order_ids: Iterable[str] = ()
+) -> list[RunFacts]:
+    found = await _list_runs(client, since)
+    listed = {wid for wid, _ in found}
+    for order_id in set(order_ids):
+        workflow_id = WORKFLOW_ID_PREFIX + order_id
+        if workflow_id not in listed:
+            found |= await _runs_of(client, workflow_id)
+    limit = asyncio.Semaphore(_CONCURRENCY)
+
+    async def one(workflow_id: str, run_id: str) -> RunFacts:
+        async with limit:
+            return await _run_facts(client, workflow_id, run_id)
+
+    return list(await asyncio.gather(*(one(wid, rid) for wid, rid in sorted(found))))
+
+
+async def collect(
+    client: Client,
+    *,
+    platform_url: str,
+    journal: Path,
+    since: datetime | None = None,
+    now: datetime | None = None,
+) -> AuditFacts:
+    """All three views. `now` is read before anything else, so nothing is judged late because
+    the collection itself took time."""
+    now = now or datetime.now(UTC)
+    acks, torn = read_acks(journal)
+    if since is not None:
+        acks = [a for a in acks if a.at >= since]
+    ledger = await fetch_ledger(platform_url)
+    runs = await collect_runs(client, since, (a.order_id for a in acks))
+    return AuditFacts(
+        now=now, acks=tuple(acks), ledger=tuple(ledger), runs=tuple(runs), torn_acks=torn
+    )
