@@ -28,6 +28,7 @@ from domain.models import PaymentMethod, PaymentNotice, PaymentStatus
 from ingress import runs
 from ingress.problems import Kind, ProblemError, invalid
 from service import upgrades
+from service.ack_journal import AckJournal
 
 log = structlog.get_logger("ingress")
 
@@ -37,7 +38,9 @@ NOT_STARTED_RETRY_AFTER_S = "60"
 _SETTLED = {PaymentStatus.SUCCEEDED.value, PaymentStatus.FAILED.value}
 
 
-async def deliver(client: Client, channel: PaymentMethod, notice: PaymentNotice) -> Outcome:
+async def deliver(
+    client: Client, channel: PaymentMethod, notice: PaymentNotice, journal: AckJournal | None = None
+) -> Outcome:
     try:
         facts = await runs.describe_run(client, notice.order_id)
     except upgrades.UpgradeNotFound:
@@ -55,7 +58,7 @@ async def deliver(client: Client, channel: PaymentMethod, notice: PaymentNotice)
         )
     if facts.running:
         try:
-            ack = await upgrades.confirm_payment(client, notice)
+            ack = await upgrades.confirm_payment(client, notice, journal=journal)
             return ack.result
         except upgrades.MessageRejected as rejected:
             # The run addresses the order by its id, so `order_id` is never a mismatch: the

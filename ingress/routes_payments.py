@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from domain.models import PaymentMethod, PaymentNotice
 from ingress import notifications
 from ingress.problems import Kind, ProblemError, from_validation, invalid, responses
-from ingress.settings import IngressSettings, channel_secret_env
+from ingress.settings import IngressSettings, channel_secret_env, journal
 from ingress.signature import HEADER, SignatureError, verify
 from ingress.temporal_link import TemporalLink, within
 
@@ -141,7 +141,8 @@ async def notify_payment(
     notice = _parse(body)
     link: TemporalLink = request.app.state.temporal
     result = await within(
-        notifications.deliver(link.client(), method, notice), settings.ingress_request_timeout_s
+        notifications.deliver(link.client(), method, notice, journal(settings)),
+        settings.ingress_request_timeout_s,
     )
     log.info(
         "payment notice",

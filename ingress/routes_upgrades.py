@@ -18,7 +18,7 @@ from domain.status import UpgradeStatus
 from ingress import runs
 from ingress.auth import Role, require
 from ingress.problems import Kind, ProblemError, from_validation, responses
-from ingress.settings import IngressSettings
+from ingress.settings import IngressSettings, journal
 from ingress.temporal_link import TemporalLink, within
 from service import upgrades
 
@@ -103,7 +103,11 @@ async def start_upgrade(
     client, settings = _context(request)
     started = await within(
         upgrades.start_upgrade(
-            client, order, task_queue=settings.task_queue, time_scale=settings.time_scale
+            client,
+            order,
+            task_queue=settings.task_queue,
+            time_scale=settings.time_scale,
+            journal=journal(settings),
         ),
         settings.ingress_request_timeout_s,
     )
@@ -159,13 +163,16 @@ async def _message(request: Request, order_id: str, send: Any, message: BaseMode
     client, settings = _context(request)
     try:
         ack: MessageAck = await within(
-            send(client, order_id, message), settings.ingress_request_timeout_s
+            send(client, order_id, message, journal=journal(settings)),
+            settings.ingress_request_timeout_s,
         )
         return ack
     except upgrades.MessageRejected as rejected:
-        raise ProblemError(
-            409, Kind.MESSAGE_REFUSED, rejected.message, field=rejected.field
-        ) from None
+        # `order_id` is how a run (or the client, for a closed run) says it has ended.
+        if rejected.field != "order_id":
+            raise ProblemError(
+                409, Kind.MESSAGE_REFUSED, rejected.message, field=rejected.field
+            ) from None
     except upgrades.UpgradeNotFound:
         pass
     # An update to a closed run fails like one to a missing run (NOT_FOUND): a query tells the

@@ -13,6 +13,7 @@ the embedded stack usable out of the box and must never be used in production.
 from pydantic import Field, SecretStr, field_validator
 
 from domain.models import PaymentMethod
+from service.ack_journal import AckJournal
 from service.settings import Settings
 
 CHANNEL_SECRET_ENV_PREFIX = "UPGRADE_CHANNEL_SECRET_"
@@ -80,3 +81,8 @@ class IngressSettings(Settings):
 
 def load_ingress_settings() -> IngressSettings:
     return IngressSettings()
+
+
+def journal(settings: Settings) -> AckJournal:
+    """Where every answer the ingress gives is recorded for `starter.py audit`, as the CLI does."""
+    return AckJournal.in_dir(settings.data_dir)

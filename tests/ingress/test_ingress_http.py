@@ -20,6 +20,7 @@ import pytest
 
 from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS, DEV_OPERATOR_TOKEN
 from ingress.signature import sign
+from service.ack_journal import AckJournal, read_acks
 from tests.e2e.stack import ROOT, LiveStack, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -395,6 +396,11 @@ async def test_concurrent_notifications_are_accepted_once(
     assert restart.status_code == 200 and restart.json()["run_id"] == created.json()["run_id"]
     effects = await ledger(stack, order_id)
     assert effects["billing/update_plan"] == 1 and effects["entitlements/activate"] == 1
+    # What the callers were told is journaled for `starter.py audit`: one start, one notice.
+    acks, torn = read_acks(AckJournal.in_dir(stack.data_dir).path)
+    mine = Counter((a.kind, a.result) for a in acks if a.order_id == order_id)
+    assert torn == 0 and mine[("notice", "accepted")] == 1, mine
+    assert mine[("start", "created")] == 1, mine
 
 
 async def test_a_notification_before_the_start_is_refused_then_accepted(
