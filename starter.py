@@ -1,9 +1,10 @@
 """`starter.py`: the CLI a backend script or an operator uses to drive upgrades.
 
-Commands: start, status, confirm-payment, resolve, cancel, list; each takes `--json` for machines.
-Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing started or
-changed); 1 anything else (Temporal unreachable, unknown order, ...). Wiring and argument parsing
-only: the operations live in `service.upgrades`.
+Commands: start, status, follow, confirm-payment, resolve, cancel, list; each takes `--json` for
+machines. Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing
+started or changed); 1 anything else (Temporal unreachable, unknown order, ...); 130 when `follow`
+is stopped with Ctrl-C (the upgrade goes on). Wiring and argument parsing only: the operations live
+in `service.upgrades` and `service.follow`.
 """
 
 import argparse
@@ -31,7 +32,7 @@ from domain.models import (
     catalog_price,
 )
 from domain.status import UpgradeStatus
-from service import upgrades
+from service import follow, upgrades
 from service.process import run_and_exit
 from service.settings import load_settings
 from service.temporal import connect, connect_config
@@ -194,6 +195,24 @@ async def cmd_status(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+async def cmd_follow(args: argparse.Namespace, out: Output) -> int:
+    """Exit 0 once the run reaches a terminal stage, whichever (active, failed, cancelled,
+    expired): the follow itself succeeded, and the final line or record names the stage."""
+    if not 0 < args.interval <= 3600:
+        raise InvalidInput("interval", "must be a number of seconds in (0, 3600]")
+    client = await connect()
+    sink = follow.pick_sink(out.as_json, out.console, args.interval)
+    try:
+        with sink:
+            await follow.follow(client, args.order_id, sink, args.interval)
+    except follow.RunClosed as err:
+        return _fail(str(err), EXIT_ERROR)
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run re-raises it as KeyboardInterrupt (130)
+        print("starter.py: stopped following; the upgrade goes on", file=sys.stderr)
+        raise
+    return EXIT_OK
+
+
 async def _send(out: Output, send: Any) -> int:
     ack = await send
     if out.as_json:
@@ -291,6 +310,18 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common], help="live status and ETA of an order")
     status.add_argument("order_id")
     status.set_defaults(run=cmd_status)
+
+    fol = sub.add_parser(
+        "follow", parents=[common], help="live view of an order until its upgrade ends"
+    )
+    fol.add_argument("order_id")
+    fol.add_argument(
+        "--interval",
+        type=float,
+        default=follow.DEFAULT_INTERVAL_S,
+        help="seconds between two reads of the status (default 1)",
+    )
+    fol.set_defaults(run=cmd_follow)
 
     pay = sub.add_parser(
         "confirm-payment", parents=[common], help="deliver the payment channel's notification"
