@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test lint fmt clean histories
+.PHONY: venv run test lint fmt clean histories screenshots
 
 venv: $(STAMP)
 
@@ -38,6 +38,18 @@ test: venv
 histories: venv
 	rm -f tests/histories/*.json
 	UPGRADE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/e2e -q
+
+# PNGs of the Temporal Web UI as an operator sees it, under docs/screenshots/: the whole stack on
+# free ports with the demo batch, photographed in headless Chromium (Debian's `chromium`, installed
+# with apt-get when /usr/bin/chromium is missing, which needs root) driven by Playwright.
+SHOTS_STAMP := $(VENV)/.screenshots-installed
+
+$(SHOTS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -e '.[dev,screenshots]'
+	touch $(SHOTS_STAMP)
+
+screenshots: $(SHOTS_STAMP)
+	$(BIN)/python -m tools.screenshots
 
 lint: venv
 	$(LINT)

@@ -9,15 +9,16 @@ Times are shown in UTC (the workflow's clock), as in `starter.py status` and the
 """
 
 from collections.abc import Hashable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from domain.stages import FORWARD_STAGES, Stage
-from domain.status import RegionProgress, StageRecord, UpgradeStatus
+from domain.progress import pending_stages, record_state, span
+from domain.stages import Stage
+from domain.status import RegionProgress, UpgradeStatus
 
 _STAGE_STYLE = {
     Stage.ACTIVE: "bold green",
@@ -45,59 +46,14 @@ def when(moment: datetime | None, *, with_date: bool = False) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%m-%d %H:%M:%S")
 
 
-def span(delta: timedelta) -> str:
-    """A duration for people: `42s`, `3m05s`, `2h07m`, `3d04h`."""
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 86_400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86_400}d{seconds % 86_400 // 3600:02d}h"
-
-
-def record_state(status: UpgradeStatus, index: int) -> str:
-    """How the stage of `status.stages[index]` stands, read from the record that follows it.
-
-    The workflow closes a record when the stage completes, but also when it is left for
-    compensation; and a stage left for `needs_attention` stays open while a new record of the same
-    stage starts after the decision. So "done" means the run went forward from it.
-    """
+def _took(status: UpgradeStatus, index: int, now: datetime) -> str:
     record = status.stages[index]
-    if index == len(status.stages) - 1:
-        if record.stage.is_terminal:
-            return "reached"
-        if record.stage is Stage.NEEDS_ATTENTION:
-            return "waiting for operator"
-        return "running"
-    following = status.stages[index + 1].stage
-    if record.stage is Stage.NEEDS_ATTENTION:
-        return "resolved" if following is not Stage.COMPENSATING else "interrupted"
-    if record.stage is Stage.COMPENSATING and following.is_terminal:
-        return "done"
-    if record.stage in FORWARD_STAGES and following in FORWARD_STAGES:
-        ahead = FORWARD_STAGES.index(following) > FORWARD_STAGES.index(record.stage)
-        return "done" if ahead else "interrupted"
-    return "interrupted"
-
-
-def pending_stages(status: UpgradeStatus) -> list[Stage]:
-    """The forward stages this run has not entered yet (none once it ends or unwinds)."""
-    if status.stage.is_terminal or status.stage is Stage.COMPENSATING:
-        return []
-    seen = [r.stage for r in status.stages if r.stage in FORWARD_STAGES]
-    last = FORWARD_STAGES.index(seen[-1]) if seen else -1
-    ahead = list(FORWARD_STAGES[last + 1 :])
-    if "capability" not in status.change_kinds:
-        ahead = [s for s in ahead if s is not Stage.ALLOCATING_RESOURCES]
-    return ahead
-
-
-def _took(record: StageRecord, now: datetime) -> str:
     if record.stage.is_terminal:
         return ""
-    return span((record.ended_at or now) - record.started_at)
+    end = record.ended_at
+    if end is None and index + 1 < len(status.stages):
+        end = status.stages[index + 1].started_at  # left open when the run moved on
+    return span((end or now) - record.started_at)
 
 
 def stage_table(status: UpgradeStatus, now: datetime) -> Table:
@@ -112,7 +68,7 @@ def stage_table(status: UpgradeStatus, now: datetime) -> Table:
             Text(state, style=_STATE_STYLE.get(state, "")),
             when(record.started_at),
             when(record.ended_at) if not record.stage.is_terminal else "",
-            _took(record, now),
+            _took(status, index, now),
             str(record.attempts) if record.attempts else "",
             Text(record.last_error or "", style="red"),
         )
@@ -129,10 +85,15 @@ def regions_view(status: UpgradeStatus) -> RenderableType:
     applied = regions_applied(status.regions)
     total = len(status.regions)
     header = Table.grid(padding=(0, 1))
+    summary = Text(f"{applied}/{total} applied")
+    rollback = next((c for c in status.compensations if c.step == "rollback_config"), None)
+    if rollback is not None and rollback.outcome == "done":
+        # Region records keep the state reached before the rollback compensation restored them.
+        summary.append(f", then all rolled back at {when(rollback.at)}", style="yellow")
     header.add_row(
         Text("regions", style="bold"),
         ProgressBar(total=total, completed=applied, width=32),
-        Text(f"{applied}/{total} applied"),
+        summary,
     )
     table = Table(expand=False, show_edge=False)
     for column in ("region", "state", "pushes", "applied at"):

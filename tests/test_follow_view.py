@@ -1,86 +1,17 @@
 """The `follow` view on statuses shaped like the saga's: what an operator reads, row by row."""
 
 import io
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from rich.console import Console
 
+from domain import progress
 from domain.stages import Stage
 from domain.status import (
-    Attention,
-    CompensationRecord,
-    Escalation,
-    EscalationReason,
-    Eta,
-    PaymentProgress,
-    RegionProgress,
-    Severity,
-    StageRecord,
     UpgradeStatus,
 )
 from service import follow_view
-
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-REGIONS = ["cn-north", "cn-east", "cn-south", "ap-southeast", "ap-northeast", "eu-west",
-           "us-east", "us-west"]  # fmt: skip
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-def records(*spec: tuple[Stage, float, float | None]) -> list[StageRecord]:
-    return [
-        StageRecord(stage=s, started_at=at(a), ended_at=None if b is None else at(b))
-        for s, a, b in spec
-    ]
-
-
-def make_status(**overrides: Any) -> UpgradeStatus:
-    data: dict[str, Any] = {
-        "order_id": "ORD-7",
-        "workflow_id": "upgrade-ORD-7",
-        "summary": "ORD-7: basic → standard via alipay",
-        "stage": Stage.PROPAGATING,
-        "payment_method": "alipay",
-        "target_plan": "standard",
-        "change_kinds": ["plan"],
-        "started_at": at(0),
-        "updated_at": at(150),
-        "activation_deadline": at(122),
-        "payment": PaymentProgress(status="succeeded", via="polling", confirmed_at=at(2), polls=1),
-        "stages": records(
-            (Stage.AWAITING_PAYMENT, 0, 2),
-            (Stage.RECONCILING, 2, 3),
-            (Stage.UPDATING_BILLING, 3, 5),
-            (Stage.PROPAGATING, 5, None),
-        ),
-        "regions": [
-            RegionProgress(region=r, state="applied", pushes=1, applied_at=at(20))
-            for r in REGIONS[:5]
-        ]
-        + [RegionProgress(region=r, state="pushed", pushes=2) for r in REGIONS[5:]],
-        "escalated": True,
-        "escalations": [
-            Escalation(
-                reason=EscalationReason.ACTIVATION_SLA,
-                ticket_id="TCK-00042",
-                severity=Severity.HIGH,
-                stage=Stage.PROPAGATING,
-                opened_at=at(122),
-            )
-        ],
-        "eta": Eta(
-            earliest=at(150),
-            latest=at(190),
-            basis="config propagation 15 min-30 min (running 2.42 h, past its typical window); "
-            "activation 1 s-30 s; notification 1 s-30 s",
-        ),
-        "compensations": [],
-    }
-    data.update(overrides)
-    return UpgradeStatus.model_validate(data)
+from tests.statuses import at, cancelled_status, make_status, needs_attention_status, records
 
 
 def text_of(status: UpgradeStatus, now: datetime | None = None) -> str:
@@ -118,36 +49,7 @@ def test_a_lagging_propagation_shows_stages_regions_eta_and_the_open_ticket() ->
 
 
 def test_needs_attention_shows_the_decision_asked_for_and_the_stages_still_ahead() -> None:
-    status = make_status(
-        stage=Stage.NEEDS_ATTENTION,
-        change_kinds=["capability"],
-        stages=records(
-            (Stage.AWAITING_PAYMENT, 0, 1),
-            (Stage.RECONCILING, 1, 2),
-            (Stage.UPDATING_BILLING, 2, 3),
-            (Stage.ALLOCATING_RESOURCES, 3, None),
-            (Stage.NEEDS_ATTENTION, 4, None),
-        ),
-        regions=[],
-        attention=Attention(
-            reason=EscalationReason.CAPACITY_REFUSED,
-            detail="no capacity for ai.conversational_multimodal in eu-west",
-            since=at(4),
-            allowed=("approve", "retry", "reject"),
-        ),
-        eta=Eta(earliest=None, latest=None, basis="waiting for an operator decision"),
-    )
-    status = status.model_copy(
-        update={
-            "stages": [
-                *status.stages[:3],
-                status.stages[3].model_copy(
-                    update={"attempts": 1, "last_error": "no capacity in eu-west"}
-                ),
-                status.stages[4],
-            ]
-        }
-    )
+    status = needs_attention_status()
     text = text_of(status)
     allocating = row(text, "allocating_resources")
     assert "interrupted" in allocating and "no capacity in eu-west" in allocating
@@ -162,39 +64,15 @@ def test_needs_attention_shows_the_decision_asked_for_and_the_stages_still_ahead
 
 
 def test_a_cancelled_run_lists_its_compensations_and_nothing_ahead() -> None:
-    status = make_status(
-        stage=Stage.CANCELLED,
-        reason="the customer changed their mind",
-        finished_at=at(40),
-        stages=records(
-            (Stage.AWAITING_PAYMENT, 0, 2),
-            (Stage.RECONCILING, 2, 3),
-            (Stage.UPDATING_BILLING, 3, 5),
-            (Stage.PROPAGATING, 5, 30),
-            (Stage.COMPENSATING, 30, 40),
-            (Stage.CANCELLED, 40, 40),
-        ),
-        regions=[
-            RegionProgress(region=r, state="rolled_back", pushes=1, applied_at=None)
-            for r in REGIONS
-        ],
-        escalated=False,
-        escalations=[],
-        eta=Eta(earliest=None, latest=None, basis="will not activate: cancelled"),
-        compensations=[
-            CompensationRecord(step="rollback_config", outcome="done", at=at(31)),
-            CompensationRecord(step="revert_billing_plan", outcome="done", at=at(32)),
-            CompensationRecord(
-                step="refund_payment", outcome="done", at=at(33), detail="600.00 CNY"
-            ),
-        ],
-    )
+    status = cancelled_status()
     text = text_of(status)
     assert "stage cancelled: the customer changed their mind" in text
     assert "interrupted" in row(text, "propagating")  # left for compensation, not completed
     assert "done" in row(text, "compensating") and "reached" in row(text, "cancelled")
     assert "pending" not in text
-    assert "0/8 applied" in text and "rolled_back" in row(text, "eu-west")
+    # The region records keep the state they reached; the rollback compensation is said beside.
+    assert "0/8 applied, then all rolled back at 11-24 09:31:00" in text
+    assert "pushed" in row(text, "eu-west")
     steps = [row(text, s) for s in ("rollback_config", "revert_billing_plan", "refund_payment")]
     assert all("done" in line for line in steps) and "600.00 CNY" in steps[2]
     assert follow_view.final_line(status) == (
@@ -215,9 +93,9 @@ def test_a_retried_stage_reads_interrupted_then_resolved_then_running() -> None:
             (Stage.RECONCILING, 9, None),
         ),
     )
-    states = [follow_view.record_state(status, i) for i in range(len(status.stages))]
+    states = [progress.record_state(status, i) for i in range(len(status.stages))]
     assert states == ["done", "interrupted", "resolved", "running"]
-    assert follow_view.pending_stages(status)[0] is Stage.UPDATING_BILLING
+    assert progress.pending_stages(status)[0] is Stage.UPDATING_BILLING
 
 
 def test_the_change_key_ignores_the_clock_but_not_progress() -> None:
@@ -251,5 +129,5 @@ def test_the_plain_line_says_stage_regions_eta_and_open_tickets() -> None:
 
 def test_spans_read_like_people_write_them() -> None:
     assert [
-        follow_view.span(timedelta(seconds=s)) for s in (-3, 42, 185, 7620, 3 * 86_400 + 4 * 3600)
+        progress.span(timedelta(seconds=s)) for s in (-3, 42, 185, 7620, 3 * 86_400 + 4 * 3600)
     ] == ["0s", "42s", "3m05s", "2h07m", "3d04h"]
