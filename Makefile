@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test test-faults lint fmt clean histories test-exit-codes bench bench-quick
+.PHONY: venv run test test-faults lint fmt clean histories test-exit-codes bench bench-quick screenshots
 
 venv: $(STAMP)
 
@@ -56,6 +56,18 @@ bench: venv
 
 bench-quick: venv
 	$(BIN)/python -m bench --quick
+
+# PNGs of the Temporal Web UI as an operator sees it, under docs/screenshots/: the whole stack on
+# free ports with the demo batch, photographed in headless Chromium (Debian's `chromium`, installed
+# with apt-get when /usr/bin/chromium is missing, which needs root) driven by Playwright.
+SHOTS_STAMP := $(VENV)/.screenshots-installed
+
+$(SHOTS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -e '.[dev,screenshots]'
+	touch $(SHOTS_STAMP)
+
+screenshots: $(SHOTS_STAMP)
+	$(BIN)/python -m tools.screenshots
 
 lint: venv
 	$(LINT)

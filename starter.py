@@ -1,10 +1,11 @@
 """`starter.py`: the CLI a backend script or an operator uses to drive upgrades.
 
-Commands: start, status, confirm-payment, resolve, cancel, list, audit; each takes `--json` for
-machines. Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing
+Commands: start, status, follow, confirm-payment, resolve, cancel, list, audit; each takes `--json`
+for machines. Exit codes: 0 success; 2 invalid input (one line on stderr naming the field; nothing
 started or changed); 1 anything else (Temporal unreachable, unknown order, ...; for `audit`: any
-violation). Wiring and argument parsing only: the operations live in `service.upgrades`, the audit
-in `service.audit` (checks) and `service.audit_collect` (sources). Every acknowledgement a command
+violation); 130 when `follow` is stopped with Ctrl-C (the upgrade goes on). Wiring and argument
+parsing only: the operations live in `service.upgrades` and `service.follow`, the audit in
+`service.audit` (checks) and `service.audit_collect` (sources). Every acknowledgement a command
 prints is first recorded in `$UPGRADE_DATA_DIR/acks.jsonl`, the journal the audit holds Temporal to.
 """
 
@@ -34,7 +35,7 @@ from domain.models import (
     catalog_price,
 )
 from domain.status import UpgradeStatus
-from service import audit, upgrades
+from service import audit, follow, upgrades
 from service.ack_journal import AckJournal
 from service.audit_collect import CollectError, collect
 from service.process import run_and_exit
@@ -211,6 +212,24 @@ async def cmd_start(args: argparse.Namespace, out: Output) -> int:
 async def cmd_status(args: argparse.Namespace, out: Output) -> int:
     client = await connect()
     _print_status(out, await upgrades.upgrade_status(client, args.order_id))
+    return EXIT_OK
+
+
+async def cmd_follow(args: argparse.Namespace, out: Output) -> int:
+    """Exit 0 once the run reaches a terminal stage, whichever (active, failed, cancelled,
+    expired): the follow itself succeeded, and the final line or record names the stage."""
+    if not 0 < args.interval <= 3600:
+        raise InvalidInput("interval", "must be a number of seconds in (0, 3600]")
+    client = await connect()
+    sink = follow.pick_sink(out.as_json, out.console, args.interval)
+    try:
+        with sink:
+            await follow.follow(client, args.order_id, sink, args.interval)
+    except follow.RunClosed as err:
+        return _fail(str(err), EXIT_ERROR)
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run re-raises it as KeyboardInterrupt (130)
+        print("starter.py: stopped following; the upgrade goes on", file=sys.stderr)
+        raise
     return EXIT_OK
 
 
@@ -397,6 +416,18 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common], help="live status and ETA of an order")
     status.add_argument("order_id")
     status.set_defaults(run=cmd_status)
+
+    fol = sub.add_parser(
+        "follow", parents=[common], help="live view of an order until its upgrade ends"
+    )
+    fol.add_argument("order_id")
+    fol.add_argument(
+        "--interval",
+        type=float,
+        default=follow.DEFAULT_INTERVAL_S,
+        help="seconds between two reads of the status (default 1)",
+    )
+    fol.set_defaults(run=cmd_follow)
 
     pay = sub.add_parser(
         "confirm-payment",

@@ -3,13 +3,14 @@
 Pure functions of the status model, so they are tested without a server and cost nothing on replay.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain import progress
     from domain.stages import Stage
-    from domain.status import EscalationReason, UpgradeStatus
+    from domain.status import EscalationReason, RegionProgress, UpgradeStatus
 
 _CAUSES = {
     EscalationReason.PAYMENT_OVERDUE: (
@@ -45,42 +46,127 @@ def likely_cause(reason: EscalationReason, stage: Stage, last_error: str | None)
     return cause
 
 
-def _time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+_MARK = {
+    progress.DONE: "✓",
+    progress.RUNNING: "▶",
+    progress.WAITING: "◇",
+    progress.INTERRUPTED: "✗",
+    progress.RESOLVED: "✓",
+    progress.REACHED: "■",
+}
+
+
+def _clock(moment: datetime | None, day: date) -> str:
+    """`08:25:23`, or `11-25 08:25:23` off the run's first day (corporate transfers take days)."""
+    if moment is None:
+        return "-"
+    return moment.strftime("%H:%M:%S" if moment.date() == day else "%m-%d %H:%M:%S")
+
+
+def _stage_lines(status: UpgradeStatus, day: date) -> list[str]:
+    lines = []
+    for index, record in enumerate(status.stages):
+        state = progress.record_state(status, index)
+        line = f"{_MARK[state]} `{record.stage}` {_clock(record.started_at, day)}"
+        if state == progress.REACHED:
+            pass
+        elif record.ended_at is not None:
+            took = progress.span(record.ended_at - record.started_at)
+            line += f" → {_clock(record.ended_at, day)} ({took})"
+        elif state in (progress.RUNNING, progress.WAITING):
+            line += f" → now ({state})"
+        else:
+            line += f" → left ({state})"
+        if record.attempts:
+            line += f" · {record.attempts} failed attempt{'s' if record.attempts > 1 else ''}"
+        if record.last_error:
+            line += f": {record.last_error}"
+        lines.append(line)
+    ahead = progress.pending_stages(status)
+    if ahead:
+        lines.append("· ahead: " + " → ".join(f"`{stage}`" for stage in ahead))
+    return lines
+
+
+def _region_lines(status: UpgradeStatus, day: date) -> list[str]:
+    # The rollback compensation restores every region's previous config; the region records keep
+    # the state they had reached before it, so the rollback is said first.
+    rollback = next((c for c in status.compensations if c.step == "rollback_config"), None)
+    by_state: dict[str, list[RegionProgress]] = {}
+    for region in status.regions:
+        by_state.setdefault(region.state, []).append(region)
+    applied = len(by_state.get("applied", []))
+    lines = [f"**Regions:** {applied}/{len(status.regions)} applied"]
+    if rollback is not None and rollback.outcome == "done":
+        lines[0] += f", then all rolled back at {_clock(rollback.at, day)}"
+    labels = {
+        "pushed": "pushed, not applied" + ("" if status.stage.is_terminal else " yet"),
+        "pending": "not pushed yet",
+        "applied": "applied",
+        "rolled_back": "rolled back",
+    }
+    for state, label in labels.items():
+        regions = by_state.get(state)
+        if not regions:
+            continue
+        names = ", ".join(r.region + (f" ×{r.pushes}" if r.pushes > 1 else "") for r in regions)
+        lines.append(f"- {label} ({len(regions)}): {names}")
+    return lines
 
 
 def details_markdown(status: UpgradeStatus) -> str:
-    """The 'current details' shown in the Web UI: stage table, regions, ETA, escalations."""
-    lines = [f"**Stage:** `{status.stage}`" + (f" ({status.reason})" if status.reason else "")]
-    eta = status.eta
-    lines.append(f"**ETA:** {_time(eta.earliest)} … {_time(eta.latest)} — {eta.basis}")
-    if status.attention:
-        lines.append(
-            f"**Needs attention:** {status.attention.reason}: {status.attention.detail} "
-            f"(answer with `resolve`: {', '.join(status.attention.allowed)})"
-        )
-    lines += ["", "| stage | started | ended | attempts | last error |", "|---|---|---|---|---|"]
-    for record in status.stages:
-        lines.append(
-            f"| {record.stage} | {_time(record.started_at)} | {_time(record.ended_at)} "
-            f"| {record.attempts} | {record.last_error or ''} |"
-        )
-    if status.regions:
+    """The 'current details' shown in the Web UI: where the run is, why, and when it will be done.
+
+    Short lines rather than wide tables: the UI gives this half a page and wraps table cells.
+    """
+    day = status.started_at.date()
+    head = f"**Stage:** `{status.stage}`"
+    if status.reason:
+        head += f" — {status.reason}"
+    if status.regions and not status.stage.is_terminal:
         applied = sum(1 for r in status.regions if r.state == "applied")
-        lines += ["", f"**Regions:** {applied}/{len(status.regions)} applied", ""]
-        lines += ["| region | state | pushes |", "|---|---|---|"]
-        lines += [f"| {r.region} | {r.state} | {r.pushes} |" for r in status.regions]
-    if status.escalations:
-        lines += ["", "| escalation | ticket | opened | closed |", "|---|---|---|---|"]
-        for e in status.escalations:
-            lines.append(
-                f"| {e.reason} ({e.severity}) | {e.ticket_id} | {_time(e.opened_at)} "
-                f"| {_time(e.closed_at)} |"
-            )
+        head += f" · regions {applied}/{len(status.regions)} applied"
+    lines = [head]
+    eta = status.eta
+    if eta.earliest is not None and eta.latest is not None:
+        if eta.earliest == eta.latest:
+            lines.append(f"**ETA:** {_clock(eta.latest, day)} UTC ({eta.basis})")
+        else:
+            window = f"{_clock(eta.earliest, day)} – {_clock(eta.latest, day)} UTC"
+            lines += [f"**ETA:** {window}", f"_based on: {eta.basis}_"]
+    else:
+        lines.append(f"**ETA:** none — {eta.basis}")
+    if status.attention:
+        attention = status.attention
+        lines.append(
+            f"**Needs attention:** `{attention.reason}` since {_clock(attention.since, day)}: "
+            f"{attention.detail}"
+        )
+        lines.append(
+            f"**Answer:** `starter.py resolve {status.order_id} --action "
+            f"{'|'.join(attention.allowed)}`"
+        )
+    for e in status.escalations:
+        where = f"opened {_clock(e.opened_at, day)} in `{e.stage}`"
+        state = f"closed {_clock(e.closed_at, day)}" if e.closed_at else "**open**"
+        lines.append(
+            f"**Escalation:** `{e.reason}` ({e.severity}), ticket {e.ticket_id}, {where}, {state}"
+        )
+    if status.cancel_requested and not status.stage.is_terminal:
+        lines.append(f"**Cancel requested:** {status.cancel_requested}")
+    payment = status.payment
+    if payment.confirmed_at is None and not status.stage.is_terminal:
+        due = f", deadline {_clock(payment.deadline, day)}" if payment.deadline else ""
+        lines.append(f"**Payment:** {payment.status}, polled {payment.polls}×{due}")
+    lines += ["", f"**Stages** (UTC, run started {status.started_at:%Y-%m-%d %H:%M:%S})"]
+    lines += _stage_lines(status, day)
+    if status.regions:
+        lines += ["", *_region_lines(status, day)]
     if status.compensations:
+        lines += ["", "**Compensations** (newest step first)"]
         lines += [
-            "",
-            "**Compensations:** "
-            + ", ".join(f"{c.step} ({c.outcome})" for c in status.compensations),
+            f"- `{c.step}`: {c.outcome} at {_clock(c.at, day)}"
+            + (f" ({c.detail})" if c.detail else "")
+            for c in status.compensations
         ]
     return "\n".join(lines)
