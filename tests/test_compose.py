@@ -30,6 +30,7 @@ LONG_RUNNING = {"postgresql", "temporal", "temporal-ui", "worker", "ingress", "s
 SECRETS = {
     "POSTGRES_PASSWORD",
     "UPGRADE_OPERATOR_TOKEN",
+    "UPGRADE_BACKEND_TOKEN",
     "UPGRADE_CHANNEL_SECRET_ALIPAY",
     "UPGRADE_CHANNEL_SECRET_WECHAT_PAY",
     "UPGRADE_CHANNEL_SECRET_BANK_CARD",
@@ -115,7 +116,11 @@ def test_dockerfile_base_is_pinned_and_runs_as_non_root() -> None:
 def test_every_variable_is_pinned_in_env_or_a_required_secret() -> None:
     text = (ROOT / "docker-compose.yml").read_text("utf-8")
     env = dotenv()
-    for name, required in REFERENCE.findall(text):
+    references = REFERENCE.findall(text)
+    # Every secret is passed to the services (a missing one leaves its door closed, 503).
+    missing = SECRETS - {name for name, _ in references}
+    assert not missing, f"secrets not passed to any service: {sorted(missing)}"
+    for name, required in references:
         if name in SECRETS:
             assert required == ":?", f"{name}: a secret must be required, never defaulted"
         else:
