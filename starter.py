@@ -23,7 +23,7 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.table import Table
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import InvalidOrder
 from domain.models import (
@@ -505,6 +505,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
     except (upgrades.UpgradeNotFound, upgrades.MessageTimeout) as err:
         return _fail(str(err), EXIT_ERROR)
     except RPCError as err:
+        if err.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+            # A query (status, follow) of a running upgrade is answered by a worker; with none
+            # polling, the server gives up after its own timeout.
+            return _fail(
+                f"no answer from the upgrade's run in time (is a worker running?): {err.message}",
+                EXIT_ERROR,
+            )
         return _fail(
             f"Temporal error: {err.status.name if err.status else ''} {err.message}", EXIT_ERROR
         )
