@@ -1,9 +1,9 @@
 """One live stack for the whole fault suite (dev server + sandbox + worker on free ports, at
 600x), put back in shape before each fault: every process running, the sandbox's fault switch off.
 
-The live modules carry the `faults` marker, which the default `pytest` run (`make test`)
-deselects: `make test-faults` selects it. The replay check of an altered saga takes under a second
-and stays in the default run.
+The live modules carry the `faults` marker: `make test` runs them with everything else (about 4
+minutes of its run, most of it the 30 s call timeout after which a killed worker's activity is
+retried); `make test-faults` runs only them.
 
 The per-fault results (orders run / completed / lost / duplicated) are printed as a table at the
 end of the run and written to `.data/fault-results.json`.
@@ -21,7 +21,7 @@ RESULTS = ROOT / ".data" / "fault-results.json"
 _records: list[FaultRecord] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped once the fault suite is done
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     live = LiveStack(data_dir=tmp_path_factory.mktemp("faults"), time_scale=TIME_SCALE)
     try:
