@@ -24,6 +24,7 @@ from domain.models import Resolution, ResolutionAction
 from domain.stages import Stage
 from service import upgrades
 from service.metrics import MetricsUnavailable, metrics_runtime, metrics_url
+from service.ports import free_port
 from service.settings import load_settings
 from service.temporal import connect
 from service.worker_setup import workflow_runner
@@ -33,13 +34,6 @@ from workflows import metrics
 from workflows.upgrade import UpgradeActivation
 
 TIME_SCALE = 3600.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from domain.models import workflow_id_for
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
 from service import upgrades
+from service.ports import free_port
 from service.process import run_and_exit
 from service.temporal import connect
 from tools.chromium import FLAGS, BrowserUnavailable, ensure_chromium
@@ -75,13 +75,6 @@ class ScreenshotError(Exception):
 
 def say(line: str) -> None:
     print(line, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # ------------------------------------------------------------------------------------- the stack

@@ -22,17 +22,11 @@ import httpx
 from temporalio.client import Client
 
 from ingress.settings import development_env
+from service.ports import free_port
 from service.stack import dev_server_command, temporal_binary
 from service.temporal import connect
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

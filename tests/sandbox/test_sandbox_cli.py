@@ -2,7 +2,6 @@
 served for real on a loopback port (uvicorn in a thread)."""
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,19 +14,13 @@ import uvicorn
 from sandbox.app import create_app
 from sandbox.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, format_ledger, main
 from sandbox.store import Store
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from service.ports import free_port
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     store = Store(tmp_path / "sandbox.sqlite3")
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -79,7 +72,7 @@ def test_bad_environment_exits_2_naming_the_variable(
 
 
 def test_unreachable_sandbox_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     assert main(["ledger", "--url", url]) == EXIT_ERROR
     assert f"not reachable at {url}" in one_line(capsys.readouterr().err)
 

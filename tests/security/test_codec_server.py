@@ -4,7 +4,6 @@ token; and `python -m service.codec_server` serves it over real HTTP."""
 
 import base64
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from service.codec import AesGcmCodec, parse_key_ring
 from service.codec_server import build_app
+from service.ports import free_port
 from tests.security.keys import key_ring, new_key
 from tests.workflows.helpers import make_order
 
@@ -115,12 +115,6 @@ async def test_bearer_token_is_required_when_configured() -> None:
             "/encode", json=body_of(plain()), headers={"Authorization": "Bearer s3cr3t-token"}
         )
     assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_module_serves_the_protocol_over_real_http() -> None:
