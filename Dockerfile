@@ -14,10 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . .
-# Bytecode of /app compiled here (PYTHONDONTWRITEBYTECODE and a read-only tree stop the worker
-# from writing it): the sandbox re-imports the workflow's modules for every run.
 RUN pip install . \
-    && python -m compileall -q /app \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin upgrade \
     && mkdir -p /data \
     && chown upgrade:upgrade /data

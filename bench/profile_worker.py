@@ -14,9 +14,14 @@ tool for tuning on a shared machine (`make bench` stays the judge, on a quiet on
   workflow task replays from the start (the cost of a worker whose cache is off, without the
   server); prints the CPU ms per replay of each history. A history of B3 (`b3-*.json`, saved by
   `live`) replays as `bench-b3`. `--profile N` runs the replays under cProfile (in the thread that
-  runs the workflow code) and prints the N costliest functions by cumulative time.
-  A replay here also builds the sandbox once more than a live run does (the Replayer validates
-  the workflow with a throw-away instance per replay), so it overstates the per-run cost a little.
+  runs the workflow code and in the event loop's) and prints the N costliest functions by
+  cumulative time (`--only REGEX`: those whose path matches). A replay here builds the sandbox
+  once more than a live run does (the Replayer validates the workflow with a throw-away
+  instance per replay), so it overstates the per-run cost a little.
+- `python -m bench.profile_worker memory [--runs 200]`: a worker in this process (the harness's
+  settings) parks `--runs` REAL-inproc upgrades in `awaiting_payment`; tracemalloc says which
+  files' allocations the cached runs hold, per run, beside the RSS growth per run
+  (`--no-trace`: RSS only, without tracemalloc's own overhead in it).
 
 Boundary: measuring and printing; it changes no setting of the saga or the harness.
 """
@@ -25,24 +30,30 @@ import argparse
 import asyncio
 import concurrent.futures
 import cProfile
+import gc
 import io
+import os
 import pstats
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench.baselines import SagaShaped
 from bench.calibrate import measure_saga_sizes
+from bench.instant_platform import instant_activities
 from bench.measure import ProcessProbe
 from bench.processes import Processes
+from bench.scale import park
 from bench.variants import Variant, b3_drive, real_drive, workflow_id
+from bench.worker_process import WORKER_OPTIONS, task_queue
 from service.process import run_and_exit
 from service.temporal import connect
 from service.worker_setup import PASSTHROUGH_MODULES, WORKFLOWS, workflow_runner
@@ -50,6 +61,7 @@ from service.worker_setup import PASSTHROUGH_MODULES, WORKFLOWS, workflow_runner
 ROOT = Path(__file__).resolve().parents[1]
 HISTORIES = ROOT / "tests" / "histories"
 BATCHES = 5
+WARM_RUNS = 5
 
 
 # ---------------------------------------------------------------------------------------- live
@@ -114,6 +126,62 @@ async def live(args: argparse.Namespace) -> int:
                 history = await client.get_workflow_handle(wf_id).fetch_history()
                 name = "b3" if variant.name == "B3" else "real"
                 (args.save_histories / f"{name}-{wf_id}.json").write_text(history.to_json())
+    return 0
+
+
+# -------------------------------------------------------------------------------------- memory
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "python3.11/", str(ROOT) + "/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+async def memory(args: argparse.Namespace) -> int:
+    run_dir = Path(tempfile.mkdtemp(prefix="profile-worker-"))
+    with Processes(run_dir) as processes:
+        _, address = processes.dev_server(run_dir / "temporal.db")
+        client = await _connect(address)
+        worker = Worker(
+            client,
+            task_queue=task_queue("REAL-inproc"),
+            workflows=WORKFLOWS,
+            activities=instant_activities(),
+            workflow_runner=workflow_runner(),
+            max_cached_workflows=args.runs + WARM_RUNS,
+            **WORKER_OPTIONS,
+        )
+        probe = ProcessProbe(os.getpid())
+        async with worker:
+            await park(client, "warm", (WARM_RUNS,), probe, run_dir / "temporal.db")
+            gc.collect()
+            if args.trace:
+                tracemalloc.start()
+            rss_before = probe.rss_bytes()
+            if not args.trace:
+                await park(client, "parked", (args.runs,), probe, run_dir / "temporal.db")
+                rss = (probe.rss_bytes() - rss_before) / args.runs / 1024
+                print(f"{args.runs} parked REAL-inproc runs: RSS {rss:.0f} KiB per run")
+                return 0
+            before = tracemalloc.take_snapshot()
+            await park(client, "parked", (args.runs,), probe, run_dir / "temporal.db")
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+            rss_after = probe.rss_bytes()
+            tracemalloc.stop()
+            diff = after.compare_to(before, "filename")
+            traced = sum(stat.size_diff for stat in diff)
+            print(
+                f"{args.runs} parked REAL-inproc runs (tracemalloc on): RSS "
+                f"{(rss_after - rss_before) / args.runs / 1024:.0f} KiB per run, Python "
+                f"allocations {traced / args.runs / 1024:.0f} KiB per run; by file:"
+            )
+            for stat in diff[: args.top]:
+                per_run = stat.size_diff / args.runs / 1024
+                print(
+                    f"{per_run:8.1f} KiB/run {stat.count_diff / args.runs:7.1f} blocks/run  "
+                    f"{_short(str(stat.traceback[0].filename))}"
+                )
     return 0
 
 
@@ -207,8 +275,13 @@ def main() -> int:
     replay_parser.add_argument("--rounds", type=int, default=20)
     replay_parser.add_argument("--profile", type=int, default=0)
     replay_parser.add_argument("--only", help="with --profile: functions whose path matches")
+    memory_parser = commands.add_parser("memory")
+    memory_parser.add_argument("--runs", type=int, default=200)
+    memory_parser.add_argument("--top", type=int, default=15)
+    memory_parser.add_argument("--no-trace", dest="trace", action="store_false")
     args = parser.parse_args()
-    return asyncio.run(live(args) if args.command == "live" else replay(args))
+    command = {"live": live, "replay": replay, "memory": memory}[args.command]
+    return asyncio.run(command(args))
 
 
 if __name__ == "__main__":
