@@ -46,7 +46,13 @@ def likely_cause(reason: EscalationReason, stage: Stage, last_error: str | None)
 
 
 def _time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+    # What `strftime("%Y-%m-%d %H:%M:%S UTC")` writes, without `strftime`: inside the sandbox each
+    # call imports `time` through the sandbox's import hook (6.7 µs against 1.0 µs, measured), and
+    # the details format every stage's two times at each stage change (~80 calls per run).
+    if value is None:
+        return "-"
+    v = value
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d} UTC"
 
 
 def details_markdown(status: UpgradeStatus) -> str:
