@@ -6,5 +6,7 @@ sizes, measured from a real run), `baselines` (B2 and B3 workflows), `instant_pl
 `worker_process` (the one worker process), `processes` (children), `variants` (driving one
 upgrade), `driver` (one measured run), `scale` (parked, burst, replay), `measure` (CPU, RSS,
 database, histories, statistics), `runner` (the phases), `summary` (records, ratios, targets),
-`report` (table, markdown, JSON), `machine` (what it ran on).
+`report` (table, markdown, JSON), `machine` (what it ran on). Apart from `make bench`:
+`profile_worker` (CPU per upgrade and per replay, REAL against B3, with cProfile: for tuning on a
+loaded machine, where wall-clock numbers are noise).
 """

@@ -20,6 +20,7 @@ from types import TracebackType
 
 import httpx
 
+from service.ports import free_port
 from service.stack import dev_server_command, temporal_binary
 
 STARTUP_TIMEOUT_S = 60.0
@@ -28,13 +29,6 @@ STOP_TIMEOUT_S = 15.0
 
 class ProcessFailed(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Child:

@@ -28,7 +28,7 @@ from service.logging import configure_logging
 from service.process import run_and_exit
 from service.settings import Settings
 from service.temporal import connect
-from service.worker_setup import PASSTHROUGH_MODULES, WORKFLOWS
+from service.worker_setup import PASSTHROUGH_MODULES, WORKFLOWS, share_workflow_code
 
 VARIANTS = ("B2", "B3", "REAL-inproc", "REAL-http")
 
@@ -49,7 +49,9 @@ def task_queue(variant: str) -> str:
 
 
 def _runner() -> SandboxedWorkflowRunner:
-    # The saga's own sandbox settings, plus the benchmark's shape module for B3.
+    # The saga's own sandbox settings (and its shared workflow code), plus the benchmark's
+    # shape module for B3.
+    share_workflow_code()
     restrictions = SandboxRestrictions.default.with_passthrough_modules(
         *PASSTHROUGH_MODULES, "bench"
     )

@@ -4,8 +4,13 @@ Shared by `worker.py`, the tests and the benchmarks, so that all of them run the
 production does; only the activities differ (real HTTP ones, or test doubles under the same names).
 """
 
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from types import CodeType, ModuleType
+from typing import Any, ClassVar
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -21,7 +26,57 @@ WORKFLOWS: list[type] = [UpgradeActivation]
 PASSTHROUGH_MODULES = ("domain", "activities", "pydantic", "pydantic_core", "annotated_types")
 
 
+class _SharedCodeLoader(importlib.machinery.SourceFileLoader):
+    """Loads a `workflows` module with the code object compiled the first time, once per process.
+
+    The sandbox executes the workflow's modules afresh for every run: that is what isolates one
+    run's module state from another's, and it stays so (every run still gets its own module,
+    functions and class). What need not be per run is the compiled code, which is immutable:
+    without this, every run unmarshalled (or, with no bytecode on disk, as under
+    `PYTHONDONTWRITEBYTECODE=1`, compiled from source: ~13 ms of CPU) its own copy of it, and
+    every cached run kept that copy (~120 KiB). Measured in bench/NOTES.md, "Tuning".
+    A side effect that is welcome: a worker runs the code it started with, even if the files
+    change under it.
+    """
+
+    _codes: ClassVar[dict[str, CodeType]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def get_code(self, fullname: str) -> CodeType:
+        with self._lock:  # workflow tasks run on several threads
+            code = self._codes.get(self.path)
+            if code is None:
+                code = super().get_code(fullname)
+                if code is None:
+                    raise ImportError(f"no code for {fullname}", name=fullname)
+                self._codes[self.path] = code
+            return code
+
+
+class _SharedCodeFinder(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.partition(".")[0] != WORKFLOWS_PACKAGE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _SharedCodeLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+WORKFLOWS_PACKAGE = UpgradeActivation.__module__.partition(".")[0]
+_FINDER = _SharedCodeFinder()
+
+
+def share_workflow_code() -> None:
+    """Install the shared-code loader for the `workflows` package (idempotent)."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
 def workflow_runner() -> SandboxedWorkflowRunner:
+    share_workflow_code()
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
     )

@@ -60,7 +60,10 @@ def _clock(moment: datetime | None, day: date) -> str:
     """`08:25:23`, or `11-25 08:25:23` off the run's first day (corporate transfers take days)."""
     if moment is None:
         return "-"
-    return moment.strftime("%H:%M:%S" if moment.date() == day else "%m-%d %H:%M:%S")
+    # What `strftime` would write, without it: inside the sandbox each `strftime` call imports
+    # `time` through the sandbox's import hook (6.7 µs against 1.0 µs; ~80 calls per run).
+    clock = f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    return clock if moment.date() == day else f"{moment.month:02d}-{moment.day:02d} {clock}"
 
 
 def _stage_lines(status: UpgradeStatus, day: date) -> list[str]:
