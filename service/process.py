@@ -31,6 +31,10 @@ def run_and_exit(main: Callable[[], int]) -> None:
         code = main()
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        # The reader went away (`starter.py list --json | head -1`): end as a process killed by
+        # SIGPIPE would (128 + 13), without a traceback about it.
+        code = 141
     except SystemExit as stop:  # argparse's own exits (usage errors: 2)
         code = stop.code if isinstance(stop.code, int) else 1
     except BaseException:
