@@ -62,9 +62,11 @@ class MessageTimeout(TimeoutError):
     message may still be applied when a worker picks it up; every message is safe to send again
     (a repeated notice is a `duplicate`, a repeated cancel waits for the same end)."""
 
-    def __init__(self, order_id: str, seconds: float) -> None:
+    def __init__(self, order_id: str, seconds: float | None) -> None:
+        # Without a caller's limit, the server's own deadline ran out (an overloaded server).
+        limit = f"within {seconds:g}s" if seconds else "before the server's deadline"
         super().__init__(
-            f"no answer from the upgrade of order {order_id!r} within {seconds:g}s (is a worker "
+            f"no answer from the upgrade of order {order_id!r} {limit} (is a worker "
             "running?); it may still be applied later: check `status`, sending it again is safe"
         )
         self.order_id = order_id
@@ -212,7 +214,7 @@ async def _update(
         raise
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
         # wait_for cancels the SDK's update call, which reports it as its own timeout error.
-        raise MessageTimeout(order_id, timeout_s or 0) from err
+        raise MessageTimeout(order_id, timeout_s) from err
 
 
 async def _raise_if_ended(handle: WorkflowHandle[Any, Any], order_id: str) -> None:
