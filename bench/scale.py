@@ -30,6 +30,7 @@ from bench.driver import RunSample, run_sample
 from bench.measure import ProcessProbe, db_bytes
 from bench.variants import Variant, bench_order, notice_for, start_real
 from domain.models import PaymentMethod, PaymentNotice
+from domain.status import UpgradeStatus
 from service import upgrades
 
 START_CONCURRENCY = 32
@@ -37,6 +38,7 @@ START_CONCURRENCY = 32
 BURST_IN_FLIGHT = 256
 BURST_ATTEMPTS = 5
 BURST_CALL_TIMEOUT_S = 60.0
+BURST_WAITS_IN_FLIGHT = 200
 SETTLE_TIMEOUT_S = 120.0
 SETTLE_PAUSE_S = 2.0
 
@@ -132,9 +134,15 @@ async def burst(client: Client, tag: str, count: int) -> BurstResult:
         *(_deliver(client, order.order_id, notice_for(order), gate) for order in orders)
     )
     sent = time.perf_counter() - began
-    finals = await asyncio.gather(
-        *(upgrades.wait_result(client, order.order_id) for order in orders)
-    )
+    # Waiting is a long poll per run: 2,000 at once exceed the server's concurrent poller limit
+    # ("namespace concurrent poller limit exceeded"), so the waits share a bounded gate too.
+    waits = asyncio.Semaphore(BURST_WAITS_IN_FLIGHT)
+
+    async def final(order_id: str) -> UpgradeStatus:
+        async with waits:
+            return await upgrades.wait_result(client, order_id)
+
+    finals = await asyncio.gather(*(final(order.order_id) for order in orders))
     done = time.perf_counter() - began
     inactive = [final for final in finals if final.stage != "active"]
     if inactive:
