@@ -49,7 +49,7 @@ histories: venv
 test-exit-codes: venv
 	UPGRADE_EXIT_CODE_LOOP=1 $(BIN)/python -m pytest tests/security/test_exit_codes.py -q -s
 
-# The benchmark (docs/benchmarks.md, docs/benchmarks.json): ~15-20 min on 2 cores, best on a quiet
+# The benchmark (docs/benchmarks.md, docs/benchmarks.json): ~30 min on 2 cores, best on a quiet
 # machine; bench-quick (~2-3 min) checks the harness and writes the same files from a small run.
 bench: venv
 	$(BIN)/python -m bench

@@ -1,7 +1,7 @@
 """`python -m bench [--quick | --tiny] [--docs DIR] [--run-dir DIR]`: run the benchmark, print
 the table, write `<docs>/benchmarks.md` and `<docs>/benchmarks.json`.
 
-`make bench` is the full run (about 15-20 min on 2 cores), `make bench-quick` the ~2-3 minute
+`make bench` is the full run (about 30 min on 2 cores), `make bench-quick` the ~2-3 minute
 check of the harness; `--tiny` is what the test runs. The run directory (default
 `.data/bench`) holds the server's database and every child's log, and is replaced on each run.
 """

@@ -1,8 +1,8 @@
 """How much each benchmark mode runs: the counts, chosen for the time they take on 2 cores.
 
 - `full` (`make bench`): 3 repetitions x 4 variants x concurrency 1, 16, 64; scale 1k/5k/10k
-  parked; a 2,000-notification burst; 300 upgrades with the workflow cache off. About 15-20
-  minutes on 2 cores (estimated from the quick run's rates: ~60 ms of worker CPU per REAL
+  parked; a 2,000-notification burst; 300 upgrades with the workflow cache off. About 30
+  minutes on 2 cores (measured on 2026-11-24; ~60 ms of worker CPU per REAL
   upgrade, ~15 ms per parked one; docs/benchmarks.md records the measured duration).
 - `quick` (`make bench-quick`): one repetition, a few dozen upgrades per cell, scale to 1,000,
   a 200-notification burst: about 2-3 minutes, for checking the harness, not for numbers.
