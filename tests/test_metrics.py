@@ -7,7 +7,6 @@ The runtime here is this test's own (a Prometheus exporter on a free port, like 
 below come from these runs only.
 """
 
-import asyncio
 import math
 import socket
 from dataclasses import dataclass
@@ -29,11 +28,15 @@ from service.settings import load_settings
 from service.temporal import connect
 from service.worker_setup import workflow_runner
 from tests.fakes import FakePlatform
+from tests.polling import eventually
 from tests.workflows.helpers import fake_worker, make_order
 from workflows import metrics
 from workflows.upgrade import UpgradeActivation
 
-TIME_SCALE = 3600.0
+# The counts below say "exactly one escalation": at 60x the plan order's 30 min payment deadline
+# is 30 s of wall time and the 2 h SLA two minutes, against a fake platform that answers at once
+# (3600x would leave half a second: a loaded machine would add a payment_overdue escalation).
+TIME_SCALE = 60.0
 
 
 @dataclass(frozen=True)
@@ -103,13 +106,12 @@ async def metered(dev_env: WorkflowEnvironment) -> MetricsClient:
 async def wait_for(url: str, name: str, expected: float, **labels: str) -> Scrape:
     """Scrape until `name{labels}` reaches `expected` (the worker records just before it reports
     the workflow task complete, so a result can arrive a moment before the sample)."""
-    latest = await scrape(url)
-    for _ in range(50):
-        if latest.value(name, **labels) >= expected:
-            return latest
-        await asyncio.sleep(0.1)
-        latest = await scrape(url)
-    return latest
+    return await eventually(
+        lambda: scrape(url),
+        lambda latest: latest.value(name, **labels) >= expected,
+        what=f"{name}{labels} >= {expected:g}",
+        every=0.1,
+    )
 
 
 async def test_endpoint_serves_saga_and_sdk_metrics(
@@ -130,11 +132,12 @@ async def test_endpoint_serves_saga_and_sdk_metrics(
             client, capability, task_queue=task_queue, time_scale=TIME_SCALE
         )
         # The capacity refusal parks it in needs_attention (one escalation); reject unwinds it.
-        for _ in range(100):
-            status = await upgrades.upgrade_status(client, capability.order_id)
-            if status.stage is Stage.NEEDS_ATTENTION and status.escalations:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: upgrades.upgrade_status(client, capability.order_id),
+            lambda status: status.stage is Stage.NEEDS_ATTENTION and bool(status.escalations),
+            what=f"{capability.order_id} in needs_attention with its escalation",
+            every=0.1,
+        )
         await upgrades.resolve(
             client, capability.order_id, Resolution(action=ResolutionAction.REJECT, note="test")
         )

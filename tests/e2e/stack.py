@@ -175,10 +175,13 @@ class LiveStack:
                 proc.kill()
                 proc.wait()
 
-    async def run(self, *args: str, timeout: float = 120) -> CliResult:
-        """Run `python <args>` (e.g. `starter.py status X --json`) against this stack."""
+    async def run(
+        self, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+    ) -> CliResult:
+        """Run `python <args>` (e.g. `starter.py status X --json`) against this stack, with
+        `env` on top of the stack's environment."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, *args, cwd=ROOT, env=self.env,
+            sys.executable, *args, cwd=ROOT, env=self.env | (env or {}),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, err = await asyncio.wait_for(proc.communicate(), timeout)

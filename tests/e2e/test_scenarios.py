@@ -1,9 +1,20 @@
 """End to end: dev server + sandbox + worker as real processes, driven through the CLIs.
 
-Every scenario token of DESIGN.md section 3 reaches its expected end state at 3600x, concurrently;
-a repeated start gives the same run; the sandbox ledger shows each effect exactly once. With
-`UPGRADE_RECORD_HISTORIES=1` the runs' histories are written to `tests/histories/` for the replay
-test (`make histories`).
+Every scenario token of the sandbox reaches its expected end state; a repeated start gives the
+same run; the sandbox ledger shows each effect exactly once. With `UPGRADE_RECORD_HISTORIES=1`
+the runs' histories are written to `tests/histories/` for the replay test (`make histories`).
+
+Time scales. The platform (sandbox) runs at 3600x, so its delays are short. Each order carries
+its own policy scale (the starter resolves the policy with its `UPGRADE_TIME_SCALE` and writes it
+into the workflow input), chosen per scenario class so that no verdict depends on how fast the
+machine is:
+- calm (60x): every scenario that must NOT escalate. Its tightest deadline is the instant
+  methods' 30 min payment deadline, 30 s of wall time, while the payment is confirmed ~0.1 s
+  after the start (the sandbox answers at 3600x); the 2 h activation SLA is 120 s of wall time
+  against a run that needs under 10 s. Only a stall of half a minute could escalate one of them.
+- forced (3600x and more): scenarios whose escalations the scenario itself forces (a payment that
+  never comes, a region that lags 3 h). Each one's assertion holds whatever the load: no payment
+  means no SLA, and a lagging region only gets later when the machine is slow.
 """
 
 import asyncio
@@ -20,16 +31,20 @@ import pytest
 from domain.stages import Stage
 from service.upgrades import UpgradeNotFound, upgrade_status
 from tests.e2e.stack import ROOT, LiveStack
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-TIME_SCALE = 3600
+# The platform's scale (the sandbox's delays) and the two classes of order scale (see above).
+PLATFORM_SCALE = 3600
+CALM = 60.0
+FORCED = 3600.0
 HISTORIES = ROOT / "tests" / "histories"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    live = LiveStack(data_dir=tmp_path_factory.mktemp("stack"), time_scale=TIME_SCALE)
+    live = LiveStack(data_dir=tmp_path_factory.mktemp("stack"), time_scale=PLATFORM_SCALE)
     try:
         live.start()
         yield live
@@ -49,7 +64,11 @@ class Scenario:
     account: str = "acct"
     app: str = "app"
     txn: str = "txn"
+    # Every escalation the run must have, and no other (see the module docstring for why that
+    # holds under load at the scenario's scale).
     escalations: tuple[str, ...] = ()
+    # The order's policy time scale: CALM unless the scenario forces its escalations.
+    scale: float = CALM
     compensations: tuple[str, ...] = ()
     # What an operator or the channel does while the run waits, given the stack and the order id.
     act: Callable[[LiveStack, "Scenario"], Awaitable[None]] | None = None
@@ -68,19 +87,19 @@ async def wait_status(
     stack: LiveStack, order_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 300
 ) -> dict[str, Any]:
     """Poll the run's `status` query in-process (a CLI process per poll would starve the worker
-    of CPU on a small machine, and at 3600x a second of delay is an hour of policy time)."""
+    of CPU on a small machine)."""
     client = await stack.client()
-    deadline = asyncio.get_running_loop().time() + timeout
-    status: dict[str, Any] = {}
-    while asyncio.get_running_loop().time() < deadline:
+
+    async def probe() -> dict[str, Any]:
         try:
-            status = (await upgrade_status(client, order_id)).model_dump(mode="json")
+            return (await upgrade_status(client, order_id)).model_dump(mode="json")
         except UpgradeNotFound:
-            status = {}
-        if status and done(status):
-            return status
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"{order_id}: condition not reached; last status {status}")
+            return {}
+
+    return await eventually(
+        probe, lambda s: bool(s) and done(s), what=f"{order_id} reach its condition",
+        within=timeout, every=0.25,
+    )  # fmt: skip
 
 
 def at_stage(stage: Stage) -> Callable[[dict[str, Any]], bool]:
@@ -112,13 +131,22 @@ async def cancel_while_waiting(stack: LiveStack, sc: Scenario) -> None:
     assert result.code == 0, result.stderr
 
 
-async def notify_payment_twice(stack: LiveStack, sc: Scenario) -> None:
+def confirm_payment_args(sc: Scenario) -> tuple[str, ...]:
     amount = "600.00"
-    args = ("starter.py", "confirm-payment", sc.order_id, "--transaction-id", sc.transaction_id,
+    return ("starter.py", "confirm-payment", sc.order_id, "--transaction-id", sc.transaction_id,
             "--amount", amount, "--json")  # fmt: skip
+
+
+async def notify_payment_twice(stack: LiveStack, sc: Scenario) -> None:
+    args = confirm_payment_args(sc)
     first, second = await asyncio.gather(stack.run(*args), stack.run(*args))
     results = sorted([first.json()["result"], second.json()["result"]])
     assert results == ["accepted", "duplicate"], (first, second)
+
+
+async def notify_payment(stack: LiveStack, sc: Scenario) -> None:
+    result = await stack.run(*confirm_payment_args(sc))
+    assert result.code == 0 and result.json()["result"] == "accepted", result
 
 
 SCENARIOS = [
@@ -130,7 +158,9 @@ SCENARIOS = [
     Scenario("pay-fail", Stage.FAILED, txn="pay-fail"),
     Scenario("pay-review", Stage.ACTIVE, slow=True, method="corporate_transfer", txn="pay-review",
              act=approve_review),
-    Scenario("pay-never", Stage.EXPIRED, slow=True, txn="pay-never",
+    # Forced: no payment ever, so payment_overdue must come and nothing else can (no SLA without
+    # a payment). 14400x keeps the 7-day expiry at 42 s of wall time.
+    Scenario("pay-never", Stage.EXPIRED, slow=True, txn="pay-never", scale=4 * FORCED,
              escalations=("payment_overdue",)),
     Scenario("pay-short", Stage.FAILED, txn="pay-short", escalations=("reconciliation_mismatch",),
              compensations=("refund_payment",), act=lambda st, sc: resolve(st, sc, "reject")),
@@ -141,12 +171,17 @@ SCENARIOS = [
              escalations=("capacity_refused",),
              compensations=("release_allocation", "revert_billing_plan", "refund_payment"),
              act=lambda st, sc: resolve(st, sc, "reject")),
-    Scenario("lag", Stage.ACTIVE, app="lag", escalations=("activation_sla",)),
+    # Forced: a lagging region applies 3 h after its first push (3 s at the platform's 3600x),
+    # the SLA is 2 h after the payment (1 s at 7200x), and a slow machine only makes the region
+    # later. The payment is pushed (a corporate transfer's 3 business days are >= 36 s away at
+    # 7200x), so no instant method's sub-second payment deadline can add an escalation.
+    Scenario("lag", Stage.ACTIVE, app="lag", method="corporate_transfer", txn="pay-never",
+             scale=2 * FORCED, escalations=("activation_sla",), act=notify_payment),
     Scenario("flaky", Stage.ACTIVE, app="flaky"),
-    Scenario("cancel", Stage.CANCELLED, txn="pay-never", escalations=("payment_overdue",),
-             act=cancel_while_waiting),
-    # The channel pushes instead of answering polls (a CLI round trip is an hour at 3600x, past
-    # an instant method's 30 min deadline: a corporate transfer has days).
+    # Forced: never paid, so payment_overdue must come (and no SLA can); cancelled after it.
+    Scenario("cancel", Stage.CANCELLED, txn="pay-never", scale=FORCED,
+             escalations=("payment_overdue",), act=cancel_while_waiting),
+    # The channel pushes instead of answering polls.
     Scenario("pushed", Stage.ACTIVE, method="corporate_transfer", txn="pay-never",
              act=notify_payment_twice),
 ]  # fmt: skip
@@ -161,9 +196,11 @@ async def drive(stack: LiveStack, sc: Scenario) -> None:
     ]  # fmt: skip
     for feature in sc.features:
         args += ["--feature", feature]
-    first = await stack.run(*args)
+    # The order's policy is resolved by the starter at this scale (see the module docstring).
+    scale = {"UPGRADE_TIME_SCALE": f"{sc.scale:g}"}
+    first = await stack.run(*args, env=scale)
     assert first.code == 0, first.stderr
-    again = await stack.run(*args)
+    again = await stack.run(*args, env=scale)
     assert again.code == 0, again.stderr
     sc.result["start"] = (first.json(), again.json())
     if sc.act is not None:
@@ -179,10 +216,9 @@ async def drive(stack: LiveStack, sc: Scenario) -> None:
 
 @pytest.fixture(scope="module")
 def outcomes(stack: LiveStack) -> dict[str, Scenario]:
-    # At 3600x a second of wall time is an hour of policy time: a 30 min payment deadline is half
-    # a second. Starting every scenario's CLI processes at once would starve the worker of CPU on
-    # a 2-core machine and turn that into spurious escalations; so the slow scenarios (days of
-    # policy time) run alongside, and the others one after another, as an operator would.
+    # The slow scenarios (tens of seconds of waiting for a channel) run alongside; the others one
+    # after another, as an operator would: starting every scenario's CLI processes at once would
+    # only make the run longer on a 2-core machine (the verdicts do not depend on it).
     async def one_by_one(scenarios: list[Scenario]) -> None:
         for sc in scenarios:
             await drive(stack, sc)

@@ -22,6 +22,7 @@ from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS, DEV_OPERATO
 from ingress.signature import sign
 from service.ack_journal import AckJournal, read_acks
 from tests.e2e.stack import ROOT, LiveStack, free_port
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -99,17 +100,12 @@ async def status(http: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
     return result
 
 
-async def wait_stage(
-    http: httpx.AsyncClient, order_id: str, stages: set[str], timeout: float = 60
-) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    current: dict[str, Any] = {}
-    while asyncio.get_running_loop().time() < deadline:
-        current = await status(http, order_id)
-        if current["stage"] in stages:
-            return current
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{order_id} never reached {stages}: {current}")
+async def wait_stage(http: httpx.AsyncClient, order_id: str, stages: set[str]) -> dict[str, Any]:
+    return await eventually(
+        lambda: status(http, order_id),
+        lambda current: current["stage"] in stages,
+        what=f"{order_id} reach {sorted(stages)}",
+    )
 
 
 def assert_problem(response: httpx.Response, status_code: int, field: str | None = None) -> None:

@@ -13,6 +13,7 @@ from domain.models import Resolution, ResolutionAction, UpgradeOrder
 from domain.stages import Stage
 from service import upgrades
 from tests.fakes import FakePlatform
+from tests.polling import eventually
 from tests.security.pii import leaks, personal_values, unencrypted_surfaces
 from tests.workflows.helpers import fake_worker, make_order
 from workflows import search_attributes as sa
@@ -52,19 +53,23 @@ async def test_ids_search_attributes_and_memo_carry_no_personal_data(
     async with fake_worker(client, task_queue, fake):
         await upgrades.start_upgrade(client, order, task_queue=task_queue, time_scale=3600)
         handle = client.get_workflow_handle(order.workflow_id)
+
         # The stage is published before the ticket is opened and `Escalated` set: wait for both
         # (generous: the machine may be loaded; no timing is asserted).
-        for _ in range(1200):
+        async def stage_and_flag() -> tuple[Stage, bool | None]:
             status = await upgrades.upgrade_status(client, order.order_id)
             escalated = (await handle.describe()).typed_search_attributes.get(sa.ESCALATED)
-            if status.stage is Stage.NEEDS_ATTENTION and escalated:
-                break
-            await asyncio.sleep(0.05)
-        assert status.stage is Stage.NEEDS_ATTENTION, status.stage
-        assert escalated is True
+            return status.stage, escalated
+
+        await eventually(
+            stage_and_flag,
+            lambda seen: seen == (Stage.NEEDS_ATTENTION, True),
+            what=f"{order.order_id} in needs_attention with Escalated set",
+            every=0.05,
+        )
         waiting = await check_surfaces(client, order)
         await upgrades.resolve(client, order.order_id, Resolution(action=ResolutionAction.RETRY))
-        final = await asyncio.wait_for(upgrades.wait_result(client, order.order_id), 60)
+        final = await asyncio.wait_for(upgrades.wait_result(client, order.order_id), 180)
         assert final.stage is Stage.ACTIVE
         done = await check_surfaces(client, order)
     # Every one of our six search attributes was there to check (plus the server's own).

@@ -1,8 +1,6 @@
 """On the dev server (what the time-skipping server lacks): idempotent starts with id policies,
 the static summary and current details an operator sees, search attributes, listing."""
 
-import asyncio
-
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -11,6 +9,7 @@ from domain.models import PaymentStatus
 from domain.stages import Stage
 from service import upgrades
 from tests.fakes import FakePlatform
+from tests.polling import eventually
 from tests.workflows.helpers import fake_worker, make_order
 from workflows import search_attributes as sa
 
@@ -60,12 +59,12 @@ async def test_operator_view_summary_details_and_attributes(
         # The personal-data rule: ids and attributes carry no account or app identifiers.
         assert order.account_id not in str(attrs) and order.app_id not in order.workflow_id
         await handle.cancel()
-        desc = await handle.describe()
-        for _ in range(50):
-            desc = await handle.describe()
-            if desc.status != WorkflowExecutionStatus.RUNNING:
-                break
-            await asyncio.sleep(0.1)
+        desc = await eventually(
+            handle.describe,
+            lambda d: d.status != WorkflowExecutionStatus.RUNNING,
+            what=f"{order.workflow_id} closed after the cancel",
+            every=0.1,
+        )
     assert desc.status == WorkflowExecutionStatus.CANCELED
     assert desc.typed_search_attributes.get(sa.UPGRADE_STAGE) == Stage.CANCELLED.value
 
@@ -76,14 +75,13 @@ async def test_list_finds_runs_by_stage(dev_env: WorkflowEnvironment, task_queue
     order = make_order(f"ORD-LIST-{task_queue}", features=("ai.conversational_multimodal",))
     async with fake_worker(client, task_queue, fake):
         await upgrades.start_upgrade(client, order, task_queue=task_queue, time_scale=3600)
-        rows: list[upgrades.UpgradeListing] = []
-        for _ in range(100):
-            rows = await upgrades.list_upgrades(
-                client, f"UpgradeStage = 'needs_attention' AND WorkflowId = '{order.workflow_id}'"
-            )
-            if rows:
-                break
-            await asyncio.sleep(0.1)
+        query = f"UpgradeStage = 'needs_attention' AND WorkflowId = '{order.workflow_id}'"
+        rows = await eventually(
+            lambda: upgrades.list_upgrades(client, query),
+            bool,
+            what=f"{order.workflow_id} listed in needs_attention (visibility is eventual)",
+            every=0.1,
+        )
         assert [r.workflow_id for r in rows] == [order.workflow_id]
         assert rows[0].escalated is True
         await client.get_workflow_handle(order.workflow_id).terminate("test over")
