@@ -68,6 +68,7 @@ from sandbox.schemas import (
     TicketOut,
     TransactionOut,
 )
+from sandbox.settings import SandboxSettings
 from sandbox.store import Store, StoredResponse, Tx, replay_or_apply
 from sandbox.systems import (
     billing,
@@ -80,7 +81,6 @@ from sandbox.systems import (
     tickets,
 )
 from sandbox.systems.call import Call
-from service.settings import Settings
 
 Clock = Callable[[], datetime]
 MAX_KEY_LENGTH = 255
@@ -445,7 +445,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(
-    config: Settings | Store,
+    config: SandboxSettings | Store,
     *,
     clock: Clock = utc_now,
     rng: random.Random | None = None,
@@ -458,7 +458,7 @@ def create_app(
     the time scale comes from `settings.time_scale`) or an already open `Store` owned by the
     caller (tests; time scale 1 unless given).
     """
-    if isinstance(config, Settings):
+    if isinstance(config, SandboxSettings):
         store, owned = Store.in_dir(config.data_dir), True
         scale = time_scale if time_scale is not None else config.time_scale
     else:
