@@ -185,7 +185,7 @@ admin = APIRouter(prefix="/v1/sandbox", tags=["sandbox admin"])
 
 # Payment channel -------------------------------------------------------------------------------
 @router.get("/payments/transactions/{transaction_id}", response_model=TransactionOut)
-async def get_transaction(
+async def confirm_payment_status(
     sandbox: SandboxDep,
     transaction_id: PathId,
     order_id: Annotated[Identifier | None, Query()] = None,
@@ -195,7 +195,7 @@ async def get_transaction(
 ) -> JSONResponse:
     return await sandbox.read(
         (),
-        lambda call: payments.get_transaction(
+        lambda call: payments.confirm_payment_status(
             call,
             transaction_id,
             order_id=order_id,
@@ -207,49 +207,52 @@ async def get_transaction(
 
 
 @router.post("/payments/transactions/{transaction_id}/refunds", response_model=RefundOut)
-async def refund(
+async def refund_payment(
     sandbox: SandboxDep, request: Request, key: KeyDep, transaction_id: PathId, body: RefundIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (), lambda call: payments.refund(call, transaction_id, body)
+        request, key, (), lambda call: payments.refund_payment(call, transaction_id, body)
     )
 
 
 # Orders and billing ----------------------------------------------------------------------------
 @router.post("/orders/{order_id}/reconcile", response_model=ReconcileOut)
-async def reconcile(
+async def reconcile_order(
     sandbox: SandboxDep, request: Request, key: KeyDep, order_id: PathId, body: ReconcileIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: orders.reconcile(call, order_id, body)
+        request, key, (body.app_id,), lambda call: orders.reconcile_order(call, order_id, body)
     )
 
 
 @router.post("/billing/accounts/{account_id}/plan", response_model=BillingPlanOut)
-async def update_plan(
+async def update_billing_plan(
     sandbox: SandboxDep, request: Request, key: KeyDep, account_id: PathId, body: BillingPlanIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: billing.update_plan(call, account_id, body)
+        request,
+        key,
+        (body.app_id,),
+        lambda call: billing.update_billing_plan(call, account_id, body),
     )
 
 
 @router.post("/billing/accounts/{account_id}/plan/revert", response_model=CompensationOut)
-async def revert_plan(
+async def revert_billing_plan(
     sandbox: SandboxDep, request: Request, key: KeyDep, account_id: PathId, body: OrderRef
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (), lambda call: billing.revert_plan(call, account_id, body)
+        request, key, (), lambda call: billing.revert_billing_plan(call, account_id, body)
     )
 
 
 # Resource scheduler ----------------------------------------------------------------------------
 @router.post("/scheduler/allocations", response_model=AllocationOut)
-async def allocate(
+async def allocate_resources(
     sandbox: SandboxDep, request: Request, key: KeyDep, body: AllocationIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: scheduler.allocate(call, body)
+        request, key, (body.app_id,), lambda call: scheduler.allocate_resources(call, body)
     )
 
 
@@ -265,35 +268,38 @@ async def check_allocation(
 
 
 @router.post("/scheduler/allocations/{order_id}/release", response_model=CompensationOut)
-async def release(
+async def release_allocation(
     sandbox: SandboxDep, request: Request, key: KeyDep, order_id: PathId, body: ReleaseIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: scheduler.release(call, order_id, body)
+        request,
+        key,
+        (body.app_id,),
+        lambda call: scheduler.release_allocation(call, order_id, body),
     )
 
 
 # Media and regional config ---------------------------------------------------------------------
 @router.post("/media/profiles", response_model=MediaProfileOut)
-async def generate_profile(
+async def generate_media_profile(
     sandbox: SandboxDep, request: Request, key: KeyDep, body: MediaProfileIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: config.generate_profile(call, body)
+        request, key, (body.app_id,), lambda call: config.generate_media_profile(call, body)
     )
 
 
 @router.post("/config/apps/{app_id}/versions", response_model=PublishOut)
-async def publish(
+async def publish_config_version(
     sandbox: SandboxDep, request: Request, key: KeyDep, app_id: PathId, body: PublishIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (app_id,), lambda call: config.publish(call, app_id, body)
+        request, key, (app_id,), lambda call: config.publish_config_version(call, app_id, body)
     )
 
 
 @router.post("/config/apps/{app_id}/versions/{version}/push", response_model=PushOut)
-async def push(
+async def push_config(
     sandbox: SandboxDep,
     request: Request,
     key: KeyDep,
@@ -302,77 +308,85 @@ async def push(
     body: PushIn,
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (app_id,), lambda call: config.push(call, app_id, version, body)
+        request, key, (app_id,), lambda call: config.push_config(call, app_id, version, body)
     )
 
 
 @router.get("/config/apps/{app_id}/versions/{version}/regions", response_model=RegionsOut)
-async def regions(sandbox: SandboxDep, app_id: PathId, version: Version) -> JSONResponse:
-    return await sandbox.read((app_id,), lambda call: config.regions(call, app_id, version))
+async def check_propagation(sandbox: SandboxDep, app_id: PathId, version: Version) -> JSONResponse:
+    return await sandbox.read(
+        (app_id,), lambda call: config.check_propagation(call, app_id, version)
+    )
 
 
 @router.post("/config/apps/{app_id}/rollback", response_model=CompensationOut)
-async def rollback(
+async def rollback_config(
     sandbox: SandboxDep, request: Request, key: KeyDep, app_id: PathId, body: RollbackIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (app_id,), lambda call: config.rollback(call, app_id, body)
+        request, key, (app_id,), lambda call: config.rollback_config(call, app_id, body)
     )
 
 
 # Entitlements and console ----------------------------------------------------------------------
 @router.post("/entitlements/apps/{app_id}/activate", response_model=ActiveOut)
-async def activate(
+async def activate_entitlements(
     sandbox: SandboxDep, request: Request, key: KeyDep, app_id: PathId, body: ActivateIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (app_id,), lambda call: entitlements.activate(call, app_id, body)
+        request, key, (app_id,), lambda call: entitlements.activate_entitlements(call, app_id, body)
     )
 
 
 @router.post("/entitlements/apps/{app_id}/deactivate", response_model=CompensationOut)
-async def deactivate(
+async def deactivate_entitlements(
     sandbox: SandboxDep, request: Request, key: KeyDep, app_id: PathId, body: DeactivateIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (app_id,), lambda call: entitlements.deactivate(call, app_id, body)
+        request,
+        key,
+        (app_id,),
+        lambda call: entitlements.deactivate_entitlements(call, app_id, body),
     )
 
 
 @router.post("/console/cache/invalidate", response_model=InvalidatedOut)
-async def invalidate_cache(
+async def invalidate_console_cache(
     sandbox: SandboxDep, request: Request, key: KeyDep, body: CacheInvalidateIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: entitlements.invalidate_cache(call, body)
+        request, key, (body.app_id,), lambda call: entitlements.invalidate_console_cache(call, body)
     )
 
 
 # Notifications and clients ---------------------------------------------------------------------
 @router.post("/notifications", response_model=NotificationOut)
-async def notify(
+async def notify_customer(
     sandbox: SandboxDep, request: Request, key: KeyDep, body: NotificationIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (body.app_id,), lambda call: notifications.notify(call, body)
+        request, key, (body.app_id,), lambda call: notifications.notify_customer(call, body)
     )
 
 
 @router.post("/clients/apps/{app_id}/refresh", response_model=RefreshOut)
-async def refresh_clients(
+async def request_client_refresh(
     sandbox: SandboxDep, request: Request, key: KeyDep, app_id: PathId, body: ClientRefreshIn
 ) -> JSONResponse:
     return await sandbox.mutate(
-        request, key, (app_id,), lambda call: notifications.refresh_clients(call, app_id, body)
+        request,
+        key,
+        (app_id,),
+        lambda call: notifications.request_client_refresh(call, app_id, body),
     )
 
 
 # Ticketing -------------------------------------------------------------------------------------
 @router.post("/tickets", response_model=TicketOut)
-async def open_ticket(
+async def escalate(
     sandbox: SandboxDep, request: Request, key: KeyDep, body: TicketIn
 ) -> JSONResponse:
-    return await sandbox.mutate(request, key, (), lambda call: tickets.open_ticket(call, body))
+    return await sandbox.mutate(request, key, (), lambda call: tickets.escalate(call, body))
 
 
 @router.post("/tickets/{ticket_id}/close", response_model=ClosedOut)

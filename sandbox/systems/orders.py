@@ -3,6 +3,7 @@ account, app and transaction must agree; the transaction is then claimed by the 
 
 import sqlite3
 
+from domain.effects import Effect
 from domain.errors import ErrorType
 from sandbox import scenarios
 from sandbox.errors import Refusal
@@ -44,7 +45,7 @@ def ensure_app(call: Call, app_id: str, account_id: str) -> str:
     return account_id
 
 
-def reconcile(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
+def reconcile_order(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
     """Match order, account, app and transaction; claim the transaction for the order.
 
     Checked in the order a person would fix them: the account's plan, the app's owner, then the
@@ -82,8 +83,7 @@ def reconcile(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
             },
         )
     call.effect(
-        "orders",
-        "reconcile",
+        Effect.RECONCILE_ORDER,
         order_id,
         account_id=body.account_id,
         app_id=body.app_id,

@@ -4,6 +4,7 @@ delay, scenario tokens applied), manual-review approval, refunds (once per trans
 import sqlite3
 from decimal import Decimal
 
+from domain.effects import Effect
 from domain.models import PaymentMethod, PaymentStatus
 from sandbox import scenarios
 from sandbox.errors import NotFound, Unprocessable
@@ -48,7 +49,7 @@ def _new_transaction_needs(transaction_id: str, field: str) -> Unprocessable:
     )
 
 
-def get_transaction(
+def confirm_payment_status(
     call: Call,
     transaction_id: str,
     *,
@@ -108,7 +109,7 @@ def approve_review(call: Call, transaction_id: str) -> ApprovalOut:
     return ApprovalOut(transaction_id=transaction_id, status=_view(call, row).status)
 
 
-def refund(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
+def refund_payment(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
     existing = call.tx.one("SELECT * FROM refunds WHERE transaction_id = ?", transaction_id)
     if existing is not None:
         # Money comes back once per transaction, whatever key the caller uses.
@@ -135,8 +136,7 @@ def refund(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
         },
     )
     call.effect(
-        "payments",
-        "refund",
+        Effect.REFUND_PAYMENT,
         body.order_id,
         transaction_id=transaction_id,
         refund_id=refund_id,
