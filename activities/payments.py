@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.contract import money, parse, path
+from activities.contract import parse, path
 from activities.waiting import recheck_until
-from domain.models import PaymentStatus
+from domain.models import PaymentStatus, amount_text
 from domain.steps import CompensationResult, PaymentStatusInput, PaymentStatusResult, RefundInput
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class PaymentActivities:
         query = {
             "order_id": inp.order_id,
             "method": inp.payment_method.value,
-            "amount": money(inp.amount),
+            "amount": amount_text(inp.amount),
             "currency": inp.currency,
         }
 
@@ -57,7 +57,7 @@ class PaymentActivities:
             route,
             {
                 "order_id": inp.order_id,
-                "amount": money(inp.amount),
+                "amount": amount_text(inp.amount),
                 "currency": inp.currency,
                 "reason": inp.reason,
             },

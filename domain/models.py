@@ -33,6 +33,11 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
+def amount_text(amount: Decimal) -> str:
+    """An amount as the platform writes it: a string with two decimals ("600.00"), never a float."""
+    return str(amount.quantize(Decimal("0.01")))
+
+
 class PaymentMethod(StrEnum):
     ALIPAY = "alipay"
     WECHAT_PAY = "wechat_pay"

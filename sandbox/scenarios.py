@@ -39,7 +39,9 @@ def has_token(value: str | None, token: Token) -> bool:
     return value is not None and token.value in value.lower()
 
 
-class Window(NamedTuple):
+class DelayRange(NamedTuple):
+    """The shortest and longest simulated delay of one kind (before the time scale)."""
+
     earliest: timedelta
     latest: timedelta
 
@@ -57,9 +59,9 @@ SHORT_PAYMENT = Decimal("1.00")
 # propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation, advanced
 # config and the calls in between) stays inside the 2 h activation SLA even at 3600x, where the
 # orchestration's own milliseconds count as minutes. Only `lag` breaches it and needs re-pushes.
-ALLOCATION_WINDOW = Window(timedelta(minutes=5), timedelta(minutes=10))
-BASIC_PROPAGATION = Window(timedelta(minutes=15), timedelta(minutes=22.5))
-ADVANCED_PROPAGATION = Window(timedelta(minutes=50), timedelta(minutes=65))
+ALLOCATION_DELAYS = DelayRange(timedelta(minutes=5), timedelta(minutes=10))
+BASIC_PROPAGATION = DelayRange(timedelta(minutes=15), timedelta(minutes=22.5))
+ADVANCED_PROPAGATION = DelayRange(timedelta(minutes=50), timedelta(minutes=65))
 LAG_PROPAGATION = timedelta(hours=3)
 _ADVANCED_KINDS = frozenset({ChangeKind.ADVANCED_PERMISSION, ChangeKind.CAPABILITY})
 
@@ -84,11 +86,11 @@ def scaled(delay: timedelta, time_scale: float) -> timedelta:
     return delay / time_scale
 
 
-def spread(window: Window, *parts: str) -> timedelta:
-    """A point of `window` chosen by a stable hash of `parts`: same ids, same delay, every run."""
+def spread(delays: DelayRange, *parts: str) -> timedelta:
+    """A point of `delays` chosen by a stable hash of `parts`: same ids, same delay, every run."""
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
     fraction = int.from_bytes(digest[:8], "big") / float(2**64 - 1)
-    return window.earliest + (window.latest - window.earliest) * fraction
+    return delays.earliest + (delays.latest - delays.earliest) * fraction
 
 
 # Payment channel -------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ def quota_rules(plan: str, features: Iterable[str], catalog: Catalog) -> str:
 
 # Resource scheduler ----------------------------------------------------------------------------
 def allocation_delay(app_id: str, region: str, time_scale: float) -> timedelta:
-    return scaled(spread(ALLOCATION_WINDOW, "allocation", app_id, region), time_scale)
+    return scaled(spread(ALLOCATION_DELAYS, "allocation", app_id, region), time_scale)
 
 
 # Regional config -------------------------------------------------------------------------------
@@ -153,5 +155,5 @@ def propagation_delay(
     if has_token(app_id, Token.LAG):
         return scaled(LAG_PROPAGATION, time_scale)
     advanced = any(kind in _ADVANCED_KINDS for kind in change_kinds)
-    window = ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
-    return scaled(spread(window, "propagation", app_id, region), time_scale)
+    delays = ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
+    return scaled(spread(delays, "propagation", app_id, region), time_scale)

@@ -5,7 +5,6 @@ contract drift we want to see as a 422 at once, not silently ignored. Money trav
 with two decimals ("600.00"), never as floats.
 """
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -19,11 +18,6 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Features = Annotated[list[Name], Field(max_length=16)]
-
-
-def money(amount: Decimal) -> str:
-    """The wire form of an amount: always two decimals."""
-    return str(amount.quantize(Decimal("0.01")))
 
 
 class RequestBody(StrictFrozen):

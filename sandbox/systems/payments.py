@@ -5,10 +5,10 @@ import sqlite3
 from decimal import Decimal
 
 from domain.effects import Effect
-from domain.models import PaymentMethod, PaymentStatus
+from domain.models import PaymentMethod, PaymentStatus, amount_text
 from sandbox import scenarios
 from sandbox.errors import NotFound, Unprocessable
-from sandbox.schemas import ApprovalOut, RefundIn, RefundOut, TransactionOut, money
+from sandbox.schemas import ApprovalOut, RefundIn, RefundOut, TransactionOut
 from sandbox.store import from_iso, to_iso
 from sandbox.systems.call import Call, digest
 
@@ -38,7 +38,7 @@ def _view(call: Call, row: sqlite3.Row) -> TransactionOut:
         transaction_id=row["transaction_id"],
         order_id=row["order_id"],
         status=status,
-        amount=money(amount),
+        amount=amount_text(amount),
         currency=row["currency"],
     )
 
@@ -77,7 +77,7 @@ def confirm_payment_status(
                 "transaction_id": transaction_id,
                 "order_id": order_id,
                 "method": method.value,
-                "amount": money(amount),
+                "amount": amount_text(amount),
                 "currency": currency or "CNY",
                 "created_at": to_iso(call.now),
             },
@@ -118,11 +118,11 @@ def refund_payment(call: Call, transaction_id: str, body: RefundIn) -> RefundOut
         )
     row = _row(call, transaction_id)
     if row is not None and _view(call, row).status is PaymentStatus.FAILED:
-        return RefundOut(refund_id=None, status="not_charged", amount=money(Decimal(0)))
+        return RefundOut(refund_id=None, status="not_charged", amount=amount_text(Decimal(0)))
     # A transaction the channel never saw polled was still paid (the payment notification came
     # the other way, pushed): the sandbox refunds it like any other.
     refund_id = f"rf-{digest(transaction_id)}"
-    amount = money(body.amount)
+    amount = amount_text(body.amount)
     call.tx.insert(
         "refunds",
         {

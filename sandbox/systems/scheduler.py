@@ -7,7 +7,7 @@ import sqlite3
 from domain.effects import Effect
 from domain.errors import ErrorType
 from sandbox import scenarios
-from sandbox.errors import NotFound, Refusal, Unprocessable
+from sandbox.errors import BusinessRefusal, NotFound, Unprocessable
 from sandbox.schemas import AllocationIn, AllocationOut, CompensationOut, ReleaseIn
 from sandbox.store import from_iso, to_iso
 from sandbox.systems.call import Call, check_features, check_region
@@ -40,7 +40,7 @@ def allocate_resources(call: Call, body: AllocationIn) -> AllocationOut:
         check_region(call.catalog, region, "regions")
     check_features(call.catalog, body.features)
     if scenarios.has_token(body.app_id, scenarios.Token.NOCAP):
-        raise Refusal(
+        raise BusinessRefusal(
             ErrorType.CAPACITY_REFUSED,
             f"no compute capacity for app {body.app_id} in {', '.join(body.regions)}",
             field="app_id",
