@@ -27,7 +27,7 @@ class PaymentActivities:
 
     @activity.defn(name="confirm_payment_status")
     async def confirm_payment_status(self, inp: PaymentStatusInput) -> PaymentStatusResult:
-        """The channel's word on the payment; only `succeeded` counts as paid (DESIGN section 1).
+        """The channel's word on the payment; only `succeeded` counts as paid (not "processing").
 
         The order's method and amount go along because the channel creates a transaction it has
         never seen from them; the answer carries what the channel says was paid, which

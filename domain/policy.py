@@ -1,7 +1,7 @@
 """Every duration the saga obeys, in one place, and its resolution for one order at start time.
 
-`Policy` holds the defaults from the domain article (payment windows and deadlines per method,
-propagation windows per change kind, the 2 h activation SLA, the 7-day payment expiry).
+`Policy` holds the business's typical durations (`docs/design.md`): payment windows and deadlines
+per method, propagation windows per change kind, the 2 h activation SLA, the 7-day payment expiry.
 `resolve_policy` turns it into an `OrderPolicy` for one order: business days become a fixed
 duration, and everything is divided by the time scale (`UPGRADE_TIME_SCALE`). The `OrderPolicy`
 is written into the workflow input, so a later config change never alters a running history.

@@ -200,7 +200,9 @@ class ClientRefreshInput(MutatingStep):
 
 # Ticketing -------------------------------------------------------------------------------------
 class Diagnosis(Frozen):
-    """What a person needs to act on an escalation, in the article's terms."""
+    """What a person needs to act on an escalation: where the run stands, since when, and the
+    likely cause in business terms (order and account data that disagree, config sync slowed down
+    at peak time, no compute, a silent payment channel)."""
 
     stage: Stage
     in_stage_seconds: float

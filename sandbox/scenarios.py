@@ -5,7 +5,8 @@ by the time scale here, so the store only keeps timestamps and the answer is rec
 read. Delays are spread deterministically (a hash of the ids, never `random`) so a test or a demo
 sees the same timings on every run.
 
-Tokens are matched as DESIGN.md states them: an id that contains the token (ignoring case).
+An id carries a token when it contains it, ignoring case (the tokens and their effects are listed
+in `docs/design.md` and `docs/platform-api.md`).
 """
 
 import hashlib
@@ -31,7 +32,7 @@ class Token(StrEnum):
 
 
 def has_token(value: str | None, token: Token) -> bool:
-    """Whether `value` contains `token` (DESIGN.md section 3: "contains it"), ignoring case.
+    """Whether `value` contains `token`, ignoring case.
 
     Plain containment, like a card processor's test numbers: `txpay-fail1` fails too, and so
     does an app named `flagship` contain `lag`. These are test-mode ids; say so to users.
@@ -46,7 +47,9 @@ class DelayRange(NamedTuple):
     latest: timedelta
 
 
-# The channel's typical confirmation delay (DESIGN section 1), before the time scale.
+# How long the channel takes to confirm a payment of each method, before the time scale: inside
+# the method's typical confirmation window (instant methods within minutes, a corporate transfer
+# in 1-3 business days).
 PAYMENT_DELAY: dict[PaymentMethod, timedelta] = {
     PaymentMethod.ALIPAY: timedelta(seconds=60),
     PaymentMethod.WECHAT_PAY: timedelta(seconds=60),

@@ -27,7 +27,7 @@ ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,30}", fullmatch=True)
         ("tx-pay-fai", Token.PAY_FAIL, False),
         ("app-lag", Token.LAG, True),
         ("app.lag:2", Token.LAG, True),
-        ("flagship", Token.LAG, True),  # containment, as DESIGN.md says
+        ("flagship", Token.LAG, True),  # plain containment, as documented
         ("app-la-g", Token.LAG, False),
         ("app-flaky-3", Token.FLAKY, True),
         ("app-nocap", Token.NOCAP, True),
