@@ -14,7 +14,6 @@ Error mapping (the tree is drawn in `domain.errors`):
 """
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -37,11 +36,6 @@ MAX_RETRY_AFTER = timedelta(minutes=5)
 def path(template: str, *segments: str | int) -> str:
     """Fill `{}` placeholders with URL-escaped segments (ids must never change the route)."""
     return template.format(*(quote(str(segment), safe="") for segment in segments))
-
-
-def money(amount: Decimal) -> str:
-    """Amounts travel as strings with two decimals, never floats."""
-    return str(amount.quantize(Decimal("0.01")))
 
 
 def _retry_after(value: str | None) -> timedelta | None:

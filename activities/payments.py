@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.contract import money, parse, path
+from activities.contract import parse, path
 from activities.waiting import recheck_until
-from domain.models import PaymentStatus
+from domain.models import PaymentStatus, amount_text
 from domain.steps import CompensationResult, PaymentStatusInput, PaymentStatusResult, RefundInput
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class PaymentActivities:
 
     @activity.defn(name="confirm_payment_status")
     async def confirm_payment_status(self, inp: PaymentStatusInput) -> PaymentStatusResult:
-        """The channel's word on the payment; only `succeeded` counts as paid (DESIGN section 1).
+        """The channel's word on the payment; only `succeeded` counts as paid (not "processing").
 
         The order's method and amount go along because the channel creates a transaction it has
         never seen from them; the answer carries what the channel says was paid, which
@@ -37,7 +37,7 @@ class PaymentActivities:
         query = {
             "order_id": inp.order_id,
             "method": inp.payment_method.value,
-            "amount": money(inp.amount),
+            "amount": amount_text(inp.amount),
             "currency": inp.currency,
         }
 
@@ -57,7 +57,7 @@ class PaymentActivities:
             route,
             {
                 "order_id": inp.order_id,
-                "amount": money(inp.amount),
+                "amount": amount_text(inp.amount),
                 "currency": inp.currency,
                 "reason": inp.reason,
             },

@@ -15,8 +15,8 @@ import argparse
 from pathlib import Path
 
 from sandbox.app import create_app
+from sandbox.settings import SandboxSettings
 from service.process import run_and_exit
-from service.settings import Settings
 
 NO_DELAY_SCALE = 1e9
 
@@ -28,7 +28,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args()
-    app = create_app(Settings(data_dir=args.data_dir), time_scale=NO_DELAY_SCALE)
+    app = create_app(SandboxSettings(data_dir=args.data_dir), time_scale=NO_DELAY_SCALE)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     return 0
 

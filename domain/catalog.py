@@ -10,9 +10,8 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.errors import InvalidOrder
+from domain.frozen import Frozen
 
 
 class ChangeKind(StrEnum):
@@ -22,23 +21,20 @@ class ChangeKind(StrEnum):
     MEDIA_QUALITY = "media_quality"
 
 
-class Plan(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Plan(Frozen):
     name: str
     tier: int
     monthly_price: Decimal
 
 
-class AddOn(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class AddOn(Frozen):
     name: str
     kind: ChangeKind
     monthly_price: Decimal
     media_profile: str | None = None
 
 
-class Catalog(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Catalog(Frozen):
     currency: str
     plans: dict[str, Plan]
     addons: dict[str, AddOn]

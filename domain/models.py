@@ -11,8 +11,6 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -21,6 +19,7 @@ from pydantic import (
 
 from domain.catalog import ChangeKind, load_catalog
 from domain.errors import InvalidOrder
+from domain.frozen import StrictFrozen
 
 # Identifiers end up in workflow ids, idempotency keys and URLs: a closed alphabet, bounded length.
 Identifier = Annotated[
@@ -34,8 +33,9 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def amount_text(amount: Decimal) -> str:
+    """An amount as the platform writes it: a string with two decimals ("600.00"), never a float."""
+    return str(amount.quantize(Decimal("0.01")))
 
 
 class PaymentMethod(StrEnum):
@@ -45,7 +45,7 @@ class PaymentMethod(StrEnum):
     CORPORATE_TRANSFER = "corporate_transfer"
 
 
-class UpgradeOrder(Frozen):
+class UpgradeOrder(StrictFrozen):
     """A paid order for a plan upgrade: what the backend hands us, one workflow per order."""
 
     order_id: Identifier
@@ -109,7 +109,7 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"
 
 
-class PaymentNotice(Frozen):
+class PaymentNotice(StrictFrozen):
     """The payment channel's asynchronous notification, delivered by the `confirm_payment` update."""
 
     order_id: Identifier
@@ -139,7 +139,7 @@ class ResolutionAction(StrEnum):
     REJECT = "reject"
 
 
-class Resolution(Frozen):
+class Resolution(StrictFrozen):
     """An operator's decision for a run that waits in `needs_attention` (or escalated while lagging)."""
 
     action: ResolutionAction
@@ -147,11 +147,11 @@ class Resolution(Frozen):
     operator: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
-class CancelRequest(Frozen):
+class CancelRequest(StrictFrozen):
     reason: Note = "cancelled on request"
 
 
-class MessageAck(Frozen):
+class MessageAck(StrictFrozen):
     """The answer of every update: whether it changed anything, and the stage it left the run in."""
 
     result: Literal["accepted", "duplicate"]

@@ -1,7 +1,7 @@
 """Every duration the saga obeys, in one place, and its resolution for one order at start time.
 
-`Policy` holds the defaults from the domain article (payment windows and deadlines per method,
-propagation windows per change kind, the 2 h activation SLA, the 7-day payment expiry).
+`Policy` holds the business's typical durations (`docs/design.md`): payment windows and deadlines
+per method, propagation windows per change kind, the 2 h activation SLA, the 7-day payment expiry.
 `resolve_policy` turns it into an `OrderPolicy` for one order: business days become a fixed
 duration, and everything is divided by the time scale (`UPGRADE_TIME_SCALE`). The `OrderPolicy`
 is written into the workflow input, so a later config change never alters a running history.
@@ -10,17 +10,17 @@ is written into the workflow input, so a later config change never alters a runn
 import math
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from domain.business_days import add_business_days
 from domain.catalog import ChangeKind
+from domain.frozen import Frozen
 from domain.models import PaymentMethod, UpgradeOrder
 
 
-class Window(BaseModel):
+class Window(Frozen):
     """A typical duration range: the ETA uses both ends; `latest` is also the patience limit."""
 
-    model_config = ConfigDict(frozen=True)
     earliest: timedelta
     latest: timedelta
 
@@ -35,8 +35,7 @@ def _minutes(earliest: float, latest: float) -> Window:
     return Window(earliest=timedelta(minutes=earliest), latest=timedelta(minutes=latest))
 
 
-class PaymentMethodPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class PaymentMethodPolicy(Frozen):
     confirmation: Window
     # Exactly one of the two deadline forms is set.
     deadline: timedelta | None = None
@@ -45,10 +44,9 @@ class PaymentMethodPolicy(BaseModel):
     poll_max: timedelta
 
 
-class Policy(BaseModel):
+class Policy(Frozen):
     """The defaults, unscaled. Change numbers here, never in the workflow."""
 
-    model_config = ConfigDict(frozen=True)
     activation_sla: timedelta = timedelta(hours=2)
     payment_expiry: timedelta = timedelta(days=7)
     # A corporate transfer in manual review moves its deadline this far from the moment the
@@ -98,10 +96,9 @@ class Policy(BaseModel):
     min_poll_interval: timedelta = timedelta(milliseconds=50)
 
 
-class OrderPolicy(BaseModel):
+class OrderPolicy(Frozen):
     """The policy resolved for one order at start: scaled, business days fixed. Workflow input."""
 
-    model_config = ConfigDict(frozen=True)
     time_scale: float = 1.0
     activation_sla: timedelta
     payment_deadline: timedelta

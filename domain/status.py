@@ -8,13 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from domain.frozen import Frozen
 from domain.stages import Stage
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class EscalationReason(StrEnum):

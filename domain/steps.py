@@ -8,15 +8,13 @@ retried call is applied at most once.
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from domain.frozen import Frozen
 from domain.models import PaymentMethod, PaymentStatus
 from domain.stages import Stage
 from domain.status import EscalationReason, Severity
 
 
-class Step(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Step(Frozen):
     order_id: str
 
 
@@ -35,8 +33,7 @@ class MutatingStep(Step):
     idempotency_key: str
 
 
-class CompensationResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class CompensationResult(Frozen):
     # False when there was nothing to undo (the forward step never took effect).
     applied: bool
     detail: str = ""
@@ -50,8 +47,7 @@ class PaymentStatusInput(CheckStep):
     currency: str
 
 
-class PaymentStatusResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class PaymentStatusResult(Frozen):
     status: PaymentStatus
     amount: Decimal | None = None
     currency: str | None = None
@@ -73,8 +69,7 @@ class ReconcileInput(MutatingStep):
     transaction_id: str
 
 
-class ReconcileResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ReconcileResult(Frozen):
     account_plan: str
 
 
@@ -87,8 +82,7 @@ class BillingInput(MutatingStep):
     features: tuple[str, ...]
 
 
-class BillingResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class BillingResult(Frozen):
     previous_plan: str
     plan: str
     quota_rules: str
@@ -109,8 +103,7 @@ class AllocationCheckInput(CheckStep):
     app_id: str
 
 
-class AllocationResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class AllocationResult(Frozen):
     allocation_id: str
     ready_regions: tuple[str, ...]
     pending_regions: tuple[str, ...]
@@ -126,8 +119,7 @@ class MediaProfileInput(MutatingStep):
     profile: str
 
 
-class MediaProfileResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class MediaProfileResult(Frozen):
     profile_id: str
     resolution: str
     max_bitrate_kbps: int
@@ -142,8 +134,7 @@ class PublishConfigInput(MutatingStep):
     media_profile_id: str | None = None
 
 
-class PublishConfigResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class PublishConfigResult(Frozen):
     version: int
     previous_version: int
 
@@ -154,8 +145,7 @@ class PushConfigInput(MutatingStep):
     region: str
 
 
-class PushConfigResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class PushConfigResult(Frozen):
     region: str
     state: Literal["pushed", "applied"]
 
@@ -167,8 +157,7 @@ class PropagationCheckInput(CheckStep):
     known_applied: tuple[str, ...] = ()
 
 
-class PropagationCheckResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class PropagationCheckResult(Frozen):
     applied: tuple[str, ...]
     pending: tuple[str, ...]
 
@@ -187,8 +176,7 @@ class EntitlementsInput(MutatingStep):
     features: tuple[str, ...]
 
 
-class EntitlementsResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class EntitlementsResult(Frozen):
     active: tuple[str, ...]
 
 
@@ -211,10 +199,11 @@ class ClientRefreshInput(MutatingStep):
 
 
 # Ticketing -------------------------------------------------------------------------------------
-class Diagnosis(BaseModel):
-    """What a person needs to act on an escalation, in the article's terms."""
+class Diagnosis(Frozen):
+    """What a person needs to act on an escalation: where the run stands, since when, and the
+    likely cause in business terms (order and account data that disagree, config sync slowed down
+    at peak time, no compute, a silent payment channel)."""
 
-    model_config = ConfigDict(frozen=True)
     stage: Stage
     in_stage_seconds: float
     attempts: int
@@ -230,8 +219,7 @@ class EscalateInput(MutatingStep):
     diagnosis: Diagnosis
 
 
-class EscalateResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class EscalateResult(Frozen):
     ticket_id: str
 
 

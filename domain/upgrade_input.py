@@ -8,18 +8,16 @@ not bloat one history).
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.catalog import ChangeKind, load_catalog
+from domain.frozen import Frozen
 from domain.models import UpgradeOrder
 from domain.policy import OrderPolicy, Policy, resolve_policy
 from domain.status import Escalation, PaymentProgress, StageRecord
 
 
-class PaymentCarry(BaseModel):
+class PaymentCarry(Frozen):
     """What a run has learned while waiting for payment, handed to its continuation."""
 
-    model_config = ConfigDict(frozen=True)
     started_at: datetime
     payment: PaymentProgress
     stages: list[StageRecord]
@@ -29,8 +27,7 @@ class PaymentCarry(BaseModel):
     continuations: int = 0
 
 
-class UpgradeInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class UpgradeInput(Frozen):
     order: UpgradeOrder
     policy: OrderPolicy
     catalog_price: Decimal

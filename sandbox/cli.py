@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from service.settings import Settings, load_settings
+from sandbox.settings import SandboxSettings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 
@@ -66,7 +66,7 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser(settings: Settings) -> argparse.ArgumentParser:
+def build_parser(settings: SandboxSettings) -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sandbox", description="The platform sandbox.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -97,7 +97,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 # Client commands -------------------------------------------------------------------------------
-def _request(settings: Settings, url: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+def _request(
+    settings: SandboxSettings, url: str, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
     try:
         with httpx.Client(base_url=url, timeout=settings.http_timeout_s) as http:
             return http.request(method, path, **kwargs)
@@ -113,7 +115,7 @@ def _error_message(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
 
 
-def _approve(settings: Settings, args: argparse.Namespace) -> str:
+def _approve(settings: SandboxSettings, args: argparse.Namespace) -> str:
     response = _request(
         settings,
         args.url,
@@ -128,7 +130,7 @@ def _approve(settings: Settings, args: argparse.Namespace) -> str:
     return f"{body['transaction_id']}: approved (status now {body['status']})"
 
 
-def _faults(settings: Settings, args: argparse.Namespace) -> str:
+def _faults(settings: SandboxSettings, args: argparse.Namespace) -> str:
     if args.error_rate is None and args.latency_ms is None:
         response = _request(settings, args.url, "GET", "/v1/sandbox/faults")
     else:
@@ -172,7 +174,7 @@ def format_ledger(entries: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _ledger(settings: Settings, args: argparse.Namespace) -> str:
+def _ledger(settings: SandboxSettings, args: argparse.Namespace) -> str:
     params = {"order_id": args.order} if args.order else None
     response = _request(settings, args.url, "GET", "/v1/sandbox/ledger", params=params)
     if response.is_error:
@@ -182,13 +184,13 @@ def _ledger(settings: Settings, args: argparse.Namespace) -> str:
 
 
 # Serving ---------------------------------------------------------------------------------------
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def _serve(settings: SandboxSettings, args: argparse.Namespace) -> int:
     # Imported here: the client commands must not pay for (or depend on) the server stack.
     import uvicorn
 
     from sandbox.app import create_app
+    from sandbox.logs import configure_logging
     from sandbox.store import DB_FILENAME
-    from service.logging import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
     app = create_app(settings)

@@ -1,11 +1,11 @@
 """The sandbox's error answers: one exception per HTTP status class, one JSON shape for all.
 
     ApiError(status, type, message, field)   ->  {"error": {"type", "message", "field"?}}
-    ├── BadRequest    400  malformed call (e.g. no Idempotency-Key)
-    ├── NotFound      404  unknown transaction, allocation, version, ticket
-    ├── Unprocessable 422  well-formed but impossible now (unknown region, key reused elsewhere)
-    ├── Refusal       409  business refusal; `type` is always a `domain.errors.ErrorType` value
-    └── Unavailable   503  fault (injected), retryable
+    ├── BadRequest      400  malformed call (e.g. no Idempotency-Key)
+    ├── NotFound        404  unknown transaction, allocation, version, ticket
+    ├── Unprocessable   422  well-formed but impossible now (unknown region, key reused elsewhere)
+    ├── BusinessRefusal 409  `type` is always a `domain.errors.ErrorType` value
+    └── Unavailable     503  fault (injected), retryable
 
 Raised inside a store transaction, an `ApiError` rolls it back, so a refused call has no effect
 and is never stored under its idempotency key (a later retry is evaluated afresh).
@@ -45,7 +45,7 @@ class Unprocessable(ApiError):
     default_type = "ValidationError"
 
 
-class Refusal(ApiError):
+class BusinessRefusal(ApiError):
     status = 409
 
     def __init__(self, type: ErrorType, message: str, *, field: str | None = None) -> None:

@@ -5,7 +5,8 @@ by the time scale here, so the store only keeps timestamps and the answer is rec
 read. Delays are spread deterministically (a hash of the ids, never `random`) so a test or a demo
 sees the same timings on every run.
 
-Tokens are matched as DESIGN.md states them: an id that contains the token (ignoring case).
+An id carries a token when it contains it, ignoring case (the tokens and their effects are listed
+in `docs/design.md` and `docs/platform-api.md`).
 """
 
 import hashlib
@@ -31,7 +32,7 @@ class Token(StrEnum):
 
 
 def has_token(value: str | None, token: Token) -> bool:
-    """Whether `value` contains `token` (DESIGN.md section 3: "contains it"), ignoring case.
+    """Whether `value` contains `token`, ignoring case.
 
     Plain containment, like a card processor's test numbers: `txpay-fail1` fails too, and so
     does an app named `flagship` contain `lag`. These are test-mode ids; say so to users.
@@ -39,12 +40,16 @@ def has_token(value: str | None, token: Token) -> bool:
     return value is not None and token.value in value.lower()
 
 
-class Window(NamedTuple):
+class DelayRange(NamedTuple):
+    """The shortest and longest simulated delay of one kind (before the time scale)."""
+
     earliest: timedelta
     latest: timedelta
 
 
-# The channel's typical confirmation delay (DESIGN section 1), before the time scale.
+# How long the channel takes to confirm a payment of each method, before the time scale: inside
+# the method's typical confirmation window (instant methods within minutes, a corporate transfer
+# in 1-3 business days).
 PAYMENT_DELAY: dict[PaymentMethod, timedelta] = {
     PaymentMethod.ALIPAY: timedelta(seconds=60),
     PaymentMethod.WECHAT_PAY: timedelta(seconds=60),
@@ -57,9 +62,9 @@ SHORT_PAYMENT = Decimal("1.00")
 # propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation, advanced
 # config and the calls in between) stays inside the 2 h activation SLA even at 3600x, where the
 # orchestration's own milliseconds count as minutes. Only `lag` breaches it and needs re-pushes.
-ALLOCATION_WINDOW = Window(timedelta(minutes=5), timedelta(minutes=10))
-BASIC_PROPAGATION = Window(timedelta(minutes=15), timedelta(minutes=22.5))
-ADVANCED_PROPAGATION = Window(timedelta(minutes=50), timedelta(minutes=65))
+ALLOCATION_DELAYS = DelayRange(timedelta(minutes=5), timedelta(minutes=10))
+BASIC_PROPAGATION = DelayRange(timedelta(minutes=15), timedelta(minutes=22.5))
+ADVANCED_PROPAGATION = DelayRange(timedelta(minutes=50), timedelta(minutes=65))
 LAG_PROPAGATION = timedelta(hours=3)
 _ADVANCED_KINDS = frozenset({ChangeKind.ADVANCED_PERMISSION, ChangeKind.CAPABILITY})
 
@@ -84,11 +89,11 @@ def scaled(delay: timedelta, time_scale: float) -> timedelta:
     return delay / time_scale
 
 
-def spread(window: Window, *parts: str) -> timedelta:
-    """A point of `window` chosen by a stable hash of `parts`: same ids, same delay, every run."""
+def spread(delays: DelayRange, *parts: str) -> timedelta:
+    """A point of `delays` chosen by a stable hash of `parts`: same ids, same delay, every run."""
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
     fraction = int.from_bytes(digest[:8], "big") / float(2**64 - 1)
-    return window.earliest + (window.latest - window.earliest) * fraction
+    return delays.earliest + (delays.latest - delays.earliest) * fraction
 
 
 # Payment channel -------------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def quota_rules(plan: str, features: Iterable[str], catalog: Catalog) -> str:
 
 # Resource scheduler ----------------------------------------------------------------------------
 def allocation_delay(app_id: str, region: str, time_scale: float) -> timedelta:
-    return scaled(spread(ALLOCATION_WINDOW, "allocation", app_id, region), time_scale)
+    return scaled(spread(ALLOCATION_DELAYS, "allocation", app_id, region), time_scale)
 
 
 # Regional config -------------------------------------------------------------------------------
@@ -153,5 +158,5 @@ def propagation_delay(
     if has_token(app_id, Token.LAG):
         return scaled(LAG_PROPAGATION, time_scale)
     advanced = any(kind in _ADVANCED_KINDS for kind in change_kinds)
-    window = ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
-    return scaled(spread(window, "propagation", app_id, region), time_scale)
+    delays = ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
+    return scaled(spread(delays, "propagation", app_id, region), time_scale)

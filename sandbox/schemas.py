@@ -5,12 +5,12 @@ contract drift we want to see as a 422 at once, not silently ignored. Money trav
 with two decimals ("600.00"), never as floats.
 """
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from domain.catalog import ChangeKind
+from domain.frozen import Frozen, StrictFrozen
 from domain.models import Currency, Identifier, Money, PaymentStatus
 from domain.status import Severity
 
@@ -20,21 +20,16 @@ Text = Annotated[str, StringConstraints(max_length=2000)]
 Features = Annotated[list[Name], Field(max_length=16)]
 
 
-def money(amount: Decimal) -> str:
-    """The wire form of an amount: always two decimals."""
-    return str(amount.quantize(Decimal("0.01")))
+class RequestBody(StrictFrozen):
+    """A request body: an unknown field is a contract drift, answered 422."""
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Response(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ResponseBody(Frozen):
+    """A response body."""
 
 
 # Payment channel -------------------------------------------------------------------------------
-class TransactionOut(Response):
+class TransactionOut(ResponseBody):
     transaction_id: str
     order_id: str
     status: PaymentStatus
@@ -42,153 +37,153 @@ class TransactionOut(Response):
     currency: str
 
 
-class RefundIn(Request):
+class RefundIn(RequestBody):
     order_id: Identifier
     amount: Money
     currency: Currency
     reason: Text
 
 
-class RefundOut(Response):
+class RefundOut(ResponseBody):
     # `not_charged` (no refund id) when the channel never took the money: nothing to give back.
     refund_id: str | None
     status: Literal["refunded", "not_charged"]
     amount: str
 
 
-class ApprovalOut(Response):
+class ApprovalOut(ResponseBody):
     transaction_id: str
     status: PaymentStatus
 
 
 # Orders and billing ----------------------------------------------------------------------------
-class ReconcileIn(Request):
+class ReconcileIn(RequestBody):
     account_id: Identifier
     app_id: Identifier
     from_plan: Name
     transaction_id: Identifier
 
 
-class ReconcileOut(Response):
+class ReconcileOut(ResponseBody):
     account_plan: str
 
 
-class BillingPlanIn(Request):
+class BillingPlanIn(RequestBody):
     order_id: Identifier
     app_id: Identifier
     from_plan: Name
     to_plan: Name
-    features: Features = []
+    features: Features = Field(default_factory=list)
 
 
-class BillingPlanOut(Response):
+class BillingPlanOut(ResponseBody):
     previous_plan: str
     plan: str
     quota_rules: str
 
 
-class OrderRef(Request):
+class OrderRef(RequestBody):
     order_id: Identifier
 
 
-class CompensationOut(Response):
+class CompensationOut(ResponseBody):
     applied: bool
     detail: str
 
 
 # Resource scheduler ----------------------------------------------------------------------------
-class AllocationIn(Request):
+class AllocationIn(RequestBody):
     order_id: Identifier
     app_id: Identifier
     regions: Annotated[list[Name], Field(min_length=1, max_length=32)]
-    features: Features = []
+    features: Features = Field(default_factory=list)
 
 
-class ReleaseIn(Request):
+class ReleaseIn(RequestBody):
     app_id: Identifier
 
 
-class AllocationOut(Response):
+class AllocationOut(ResponseBody):
     allocation_id: str
     ready_regions: list[str]
     pending_regions: list[str]
 
 
 # Media and regional config ---------------------------------------------------------------------
-class MediaProfileIn(Request):
+class MediaProfileIn(RequestBody):
     order_id: Identifier
     app_id: Identifier
     profile: Name
 
 
-class MediaProfileOut(Response):
+class MediaProfileOut(ResponseBody):
     profile_id: str
     resolution: str
     max_bitrate_kbps: int
 
 
-class PublishIn(Request):
+class PublishIn(RequestBody):
     order_id: Identifier
     plan: Name
-    features: Features = []
+    features: Features = Field(default_factory=list)
     change_kinds: Annotated[list[ChangeKind], Field(min_length=1, max_length=4)]
     media_profile_id: Identifier | None = None
 
 
-class PublishOut(Response):
+class PublishOut(ResponseBody):
     version: int
     previous_version: int
 
 
-class PushIn(Request):
+class PushIn(RequestBody):
     order_id: Identifier
     region: Name
 
 
-class PushOut(Response):
+class PushOut(ResponseBody):
     region: str
     state: Literal["pushed", "applied"]
 
 
-class RegionsOut(Response):
+class RegionsOut(ResponseBody):
     applied: list[str]
     pending: list[str]
 
 
-class RollbackIn(Request):
+class RollbackIn(RequestBody):
     order_id: Identifier
     version: Annotated[int, Field(ge=1)]
     previous_version: Annotated[int, Field(ge=0)]
 
 
 # Entitlements, console, notifications, clients -------------------------------------------------
-class ActivateIn(Request):
+class ActivateIn(RequestBody):
     order_id: Identifier
     account_id: Identifier
     plan: Name
-    features: Features = []
+    features: Features = Field(default_factory=list)
 
 
-class DeactivateIn(Request):
+class DeactivateIn(RequestBody):
     order_id: Identifier
     account_id: Identifier
 
 
-class ActiveOut(Response):
+class ActiveOut(ResponseBody):
     active: list[str]
 
 
-class CacheInvalidateIn(Request):
+class CacheInvalidateIn(RequestBody):
     order_id: Identifier
     account_id: Identifier
     app_id: Identifier
 
 
-class InvalidatedOut(Response):
+class InvalidatedOut(ResponseBody):
     invalidated: bool
 
 
-class NotificationIn(Request):
+class NotificationIn(RequestBody):
     order_id: Identifier
     account_id: Identifier
     app_id: Identifier
@@ -196,21 +191,21 @@ class NotificationIn(Request):
     message: Text
 
 
-class NotificationOut(Response):
+class NotificationOut(ResponseBody):
     notification_id: str
 
 
-class ClientRefreshIn(Request):
+class ClientRefreshIn(RequestBody):
     order_id: Identifier
     media_profile_id: Identifier | None = None
 
 
-class RefreshOut(Response):
+class RefreshOut(ResponseBody):
     requested: bool
 
 
 # Ticketing -------------------------------------------------------------------------------------
-class TicketIn(Request):
+class TicketIn(RequestBody):
     order_id: Identifier
     reason: Identifier
     severity: Severity
@@ -218,25 +213,25 @@ class TicketIn(Request):
     diagnosis: dict[str, Any]
 
 
-class TicketOut(Response):
+class TicketOut(ResponseBody):
     ticket_id: str
 
 
-class CloseTicketIn(Request):
+class CloseTicketIn(RequestBody):
     order_id: Identifier
     resolution: Text
 
 
-class ClosedOut(Response):
+class ClosedOut(ResponseBody):
     closed: bool
 
 
 # Sandbox admin ---------------------------------------------------------------------------------
-class FaultSettings(Request):
+class FaultSettings(RequestBody):
     error_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     latency_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
 
 
-class HealthOut(Response):
+class HealthOut(ResponseBody):
     status: Literal["ok"]
     time_scale: float

@@ -1,8 +1,8 @@
 """The sandbox's persistence: one SQLite file (WAL) holding the simulated systems' state, the
 idempotency records and the effect ledger, so all of it survives a restart and can be audited.
 
-Boundary: SQL schema, connection handling, transactions, the idempotency table and the ledger.
-What each simulated system does with its tables lives in `sandbox.systems`.
+Boundary: connection handling, transactions, the idempotency rule and the ledger; the tables are
+`sandbox.tables`, and what each simulated system does with them lives in `sandbox.systems`.
 
 Concurrency: one connection guarded by a lock; every unit of work runs in a worker thread inside
 one `BEGIN IMMEDIATE` transaction, so the event loop never blocks on disk and "look up the key,
@@ -21,136 +21,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.errors import Unprocessable
+from sandbox.tables import SCHEMA, SCHEMA_VERSION
 
 T = TypeVar("T")
 
 DB_FILENAME = "sandbox.sqlite3"
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS idempotency (
-    key         TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,          -- "METHOD /path": a key belongs to one endpoint
-    status      INTEGER NOT NULL,
-    body        TEXT NOT NULL,
-    created_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ledger (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    system   TEXT NOT NULL,
-    action   TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    key      TEXT NOT NULL,
-    at       TEXT NOT NULL,
-    detail   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ledger_by_order ON ledger (order_id, seq);
-CREATE TABLE IF NOT EXISTS transactions (
-    transaction_id TEXT PRIMARY KEY,
-    order_id       TEXT NOT NULL,
-    method         TEXT NOT NULL,
-    amount         TEXT NOT NULL,
-    currency       TEXT NOT NULL,
-    created_at     TEXT NOT NULL,
-    approved_at    TEXT
-);
-CREATE TABLE IF NOT EXISTS claims (
-    transaction_id TEXT PRIMARY KEY,
-    order_id       TEXT NOT NULL,
-    claimed_at     TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS refunds (
-    transaction_id TEXT PRIMARY KEY,    -- money comes back once per transaction
-    refund_id      TEXT NOT NULL,
-    order_id       TEXT NOT NULL,
-    amount         TEXT NOT NULL,
-    currency       TEXT NOT NULL,
-    reason         TEXT NOT NULL,
-    refunded_at    TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS accounts (
-    account_id  TEXT PRIMARY KEY,
-    plan        TEXT NOT NULL,
-    quota_rules TEXT NOT NULL,
-    created_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS apps (
-    app_id     TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS billing_updates (
-    order_id             TEXT PRIMARY KEY,  -- billing is idempotent on the order id
-    account_id           TEXT NOT NULL,
-    previous_plan        TEXT NOT NULL,
-    previous_quota_rules TEXT NOT NULL,
-    plan                 TEXT NOT NULL,
-    quota_rules          TEXT NOT NULL,
-    updated_at           TEXT NOT NULL,
-    reverted_at          TEXT
-);
-CREATE TABLE IF NOT EXISTS allocations (
-    order_id      TEXT PRIMARY KEY,
-    allocation_id TEXT NOT NULL,
-    app_id        TEXT NOT NULL,
-    regions       TEXT NOT NULL,            -- JSON list
-    features      TEXT NOT NULL,            -- JSON list
-    requested_at  TEXT NOT NULL,
-    released_at   TEXT
-);
-CREATE TABLE IF NOT EXISTS media_profiles (
-    profile_id       TEXT PRIMARY KEY,
-    order_id         TEXT NOT NULL,
-    app_id           TEXT NOT NULL,
-    profile          TEXT NOT NULL,
-    resolution       TEXT NOT NULL,
-    max_bitrate_kbps INTEGER NOT NULL,
-    generated_at     TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS config_versions (
-    app_id           TEXT NOT NULL,
-    version          INTEGER NOT NULL,
-    previous_version INTEGER NOT NULL,
-    order_id         TEXT NOT NULL,
-    plan             TEXT NOT NULL,
-    features         TEXT NOT NULL,         -- JSON list
-    change_kinds     TEXT NOT NULL,         -- JSON list
-    media_profile_id TEXT,
-    published_at     TEXT NOT NULL,
-    rolled_back_at   TEXT,
-    PRIMARY KEY (app_id, version)
-);
-CREATE TABLE IF NOT EXISTS config_pushes (
-    app_id        TEXT NOT NULL,
-    version       INTEGER NOT NULL,
-    region        TEXT NOT NULL,
-    first_push_at TEXT NOT NULL,            -- the region's clock: never restarted by a re-push
-    pushes        INTEGER NOT NULL,
-    PRIMARY KEY (app_id, version, region)
-);
-CREATE TABLE IF NOT EXISTS entitlement_grants (
-    order_id       TEXT PRIMARY KEY,
-    app_id         TEXT NOT NULL,
-    account_id     TEXT NOT NULL,
-    plan           TEXT NOT NULL,
-    features       TEXT NOT NULL,           -- JSON list
-    activated_at   TEXT NOT NULL,
-    deactivated_at TEXT
-);
-CREATE INDEX IF NOT EXISTS grants_by_app ON entitlement_grants (app_id, activated_at);
-CREATE TABLE IF NOT EXISTS tickets (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    ticket_id  TEXT NOT NULL UNIQUE,
-    order_id   TEXT NOT NULL,
-    reason     TEXT NOT NULL,
-    severity   TEXT NOT NULL,
-    diagnosis  TEXT NOT NULL,               -- JSON object
-    opened_at  TEXT NOT NULL,
-    closed_at  TEXT,
-    resolution TEXT,
-    UNIQUE (order_id, reason)               -- one ticket per order and reason
-);
-"""
 
 
 def to_iso(moment: datetime) -> str:
@@ -299,7 +174,7 @@ class Store:
                 f"{self.path} has schema version {version}, newer than this sandbox "
                 f"({SCHEMA_VERSION}); use a newer sandbox or another data dir"
             )
-        conn.executescript(_SCHEMA)
+        conn.executescript(SCHEMA)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def run_sync(self, work: Callable[[Tx], T]) -> T:

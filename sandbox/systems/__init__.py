@@ -1,7 +1,7 @@
 """What each simulated system does, one module per system, mirroring `activities/`.
 
 Boundary: plain functions over one open store transaction (`Call`), with no HTTP and no clock of
-their own; the routes in `sandbox.app` decide idempotency, faults and the JSON answer. A function
+their own; the routes in `sandbox.routes` decide idempotency, faults and the JSON answer. A function
 either returns its response model (after recording its effect in the ledger, if it had one) or
 raises a `sandbox.errors.ApiError`, which rolls the whole call back.
 

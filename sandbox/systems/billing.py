@@ -1,6 +1,7 @@
 """Billing: switch an account's plan and quota rules for an order (idempotent on the order id),
 and revert exactly that switch as the compensation."""
 
+from domain.effects import Effect
 from sandbox import scenarios
 from sandbox.errors import Unprocessable
 from sandbox.schemas import BillingPlanIn, BillingPlanOut, CompensationOut, OrderRef
@@ -9,7 +10,7 @@ from sandbox.systems.call import Call, check_features, check_plan
 from sandbox.systems.orders import ensure_account
 
 
-def update_plan(call: Call, account_id: str, body: BillingPlanIn) -> BillingPlanOut:
+def update_billing_plan(call: Call, account_id: str, body: BillingPlanIn) -> BillingPlanOut:
     check_plan(call.catalog, body.from_plan, "from_plan")
     check_plan(call.catalog, body.to_plan, "to_plan")
     check_features(call.catalog, body.features)
@@ -49,8 +50,7 @@ def update_plan(call: Call, account_id: str, body: BillingPlanIn) -> BillingPlan
         replace=True,
     )
     call.effect(
-        "billing",
-        "update_plan",
+        Effect.UPDATE_BILLING_PLAN,
         body.order_id,
         account_id=account_id,
         previous_plan=account["plan"],
@@ -60,7 +60,7 @@ def update_plan(call: Call, account_id: str, body: BillingPlanIn) -> BillingPlan
     return BillingPlanOut(previous_plan=account["plan"], plan=body.to_plan, quota_rules=rules)
 
 
-def revert_plan(call: Call, account_id: str, body: OrderRef) -> CompensationOut:
+def revert_billing_plan(call: Call, account_id: str, body: OrderRef) -> CompensationOut:
     done = call.tx.one(
         "SELECT * FROM billing_updates WHERE order_id = ? AND account_id = ?",
         body.order_id,
@@ -84,8 +84,7 @@ def revert_plan(call: Call, account_id: str, body: OrderRef) -> CompensationOut:
         body.order_id,
     )
     call.effect(
-        "billing",
-        "revert_plan",
+        Effect.REVERT_BILLING_PLAN,
         body.order_id,
         account_id=account_id,
         restored_plan=done["previous_plan"],

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.catalog import Catalog
+from domain.effects import Effect
 from sandbox.errors import Unprocessable
 from sandbox.store import Tx
 
@@ -20,14 +21,14 @@ class Call:
     catalog: Catalog
     key: str | None = None
 
-    def effect(self, system: str, action: str, order_id: str, **detail: Any) -> None:
+    def effect(self, effect: Effect, order_id: str, **detail: Any) -> None:
         """Record an effect in the ledger, under this call's idempotency key."""
         if self.key is None:
             # Reads and admin calls have no key and, by construction, no effects.
-            raise RuntimeError(f"{system}/{action} attempted without an idempotency key")
+            raise RuntimeError(f"{effect} attempted without an idempotency key")
         self.tx.record_effect(
-            system=system,
-            action=action,
+            system=effect.system,
+            action=effect.action,
             order_id=order_id,
             key=self.key,
             at=self.now,

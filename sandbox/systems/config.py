@@ -4,6 +4,7 @@ first push starts the region's clock, re-pushes never restart it), propagation s
 import json
 import sqlite3
 
+from domain.effects import Effect
 from sandbox import scenarios
 from sandbox.errors import NotFound, Unprocessable
 from sandbox.schemas import (
@@ -22,7 +23,7 @@ from sandbox.systems.call import Call, check_features, check_plan, check_region
 
 
 # Media profiles --------------------------------------------------------------------------------
-def generate_profile(call: Call, body: MediaProfileIn) -> MediaProfileOut:
+def generate_media_profile(call: Call, body: MediaProfileIn) -> MediaProfileOut:
     spec = scenarios.MEDIA_PROFILES.get(body.profile)
     if spec is None:
         known = ", ".join(scenarios.MEDIA_PROFILES)
@@ -45,8 +46,7 @@ def generate_profile(call: Call, body: MediaProfileIn) -> MediaProfileOut:
         replace=True,
     )
     call.effect(
-        "media",
-        "generate_profile",
+        Effect.GENERATE_MEDIA_PROFILE,
         body.order_id,
         app_id=body.app_id,
         profile_id=profile_id,
@@ -67,7 +67,7 @@ def _version(call: Call, app_id: str, version: int) -> sqlite3.Row:
     return row
 
 
-def publish(call: Call, app_id: str, body: PublishIn) -> PublishOut:
+def publish_config_version(call: Call, app_id: str, body: PublishIn) -> PublishOut:
     check_plan(call.catalog, body.plan, "plan")
     check_features(call.catalog, body.features)
     if (
@@ -104,8 +104,7 @@ def publish(call: Call, app_id: str, body: PublishIn) -> PublishOut:
         },
     )
     call.effect(
-        "config",
-        "publish",
+        Effect.PUBLISH_CONFIG_VERSION,
         body.order_id,
         app_id=app_id,
         version=version,
@@ -122,7 +121,7 @@ def _applied(call: Call, app_id: str, kinds: list[str], push: sqlite3.Row | None
     return call.now - from_iso(push["first_push_at"]) >= delay
 
 
-def push(call: Call, app_id: str, version: int, body: PushIn) -> PushOut:
+def push_config(call: Call, app_id: str, version: int, body: PushIn) -> PushOut:
     row = _version(call, app_id, version)
     check_region(call.catalog, body.region)
     if row["rolled_back_at"] is not None:
@@ -151,8 +150,7 @@ def push(call: Call, app_id: str, version: int, body: PushIn) -> PushOut:
         pushes = int(state["pushes"]) + 1
         call.tx.execute(f"UPDATE config_pushes SET pushes = ? {where}", pushes, *ids)
     call.effect(
-        "config",
-        "push",
+        Effect.PUSH_CONFIG,
         body.order_id,
         app_id=app_id,
         version=version,
@@ -164,7 +162,7 @@ def push(call: Call, app_id: str, version: int, body: PushIn) -> PushOut:
     return PushOut(region=body.region, state="applied" if applied else "pushed")
 
 
-def regions(call: Call, app_id: str, version: int) -> RegionsOut:
+def check_propagation(call: Call, app_id: str, version: int) -> RegionsOut:
     """Every catalog region, in catalog order: applied, or pending (never pushed or still slow)."""
     row = _version(call, app_id, version)
     kinds: list[str] = json.loads(row["change_kinds"])
@@ -181,7 +179,7 @@ def regions(call: Call, app_id: str, version: int) -> RegionsOut:
     return RegionsOut(applied=applied, pending=pending)
 
 
-def rollback(call: Call, app_id: str, body: RollbackIn) -> CompensationOut:
+def rollback_config(call: Call, app_id: str, body: RollbackIn) -> CompensationOut:
     row = call.tx.one(
         "SELECT * FROM config_versions WHERE app_id = ? AND version = ?", app_id, body.version
     )
@@ -206,8 +204,7 @@ def rollback(call: Call, app_id: str, body: RollbackIn) -> CompensationOut:
     )
     restored = int(row["previous_version"])
     call.effect(
-        "config",
-        "rollback",
+        Effect.ROLLBACK_CONFIG,
         body.order_id,
         app_id=app_id,
         version=body.version,

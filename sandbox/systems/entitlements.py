@@ -3,6 +3,7 @@ console cache that must be invalidated so the console stops showing "pending act
 
 import json
 
+from domain.effects import Effect
 from sandbox.errors import Unprocessable
 from sandbox.schemas import (
     ActivateIn,
@@ -31,7 +32,7 @@ def active(call: Call, app_id: str) -> ActiveOut:
     return ActiveOut(active=names)
 
 
-def activate(call: Call, app_id: str, body: ActivateIn) -> ActiveOut:
+def activate_entitlements(call: Call, app_id: str, body: ActivateIn) -> ActiveOut:
     check_plan(call.catalog, body.plan, "plan")
     check_features(call.catalog, body.features)
     live = call.tx.one(
@@ -58,8 +59,7 @@ def activate(call: Call, app_id: str, body: ActivateIn) -> ActiveOut:
         replace=True,  # a deactivated grant may be activated again
     )
     call.effect(
-        "entitlements",
-        "activate",
+        Effect.ACTIVATE_ENTITLEMENTS,
         body.order_id,
         app_id=app_id,
         plan=body.plan,
@@ -68,7 +68,7 @@ def activate(call: Call, app_id: str, body: ActivateIn) -> ActiveOut:
     return active(call, app_id)
 
 
-def deactivate(call: Call, app_id: str, body: DeactivateIn) -> CompensationOut:
+def deactivate_entitlements(call: Call, app_id: str, body: DeactivateIn) -> CompensationOut:
     grant = call.tx.one(
         "SELECT deactivated_at FROM entitlement_grants WHERE order_id = ? AND app_id = ?",
         body.order_id,
@@ -87,14 +87,13 @@ def deactivate(call: Call, app_id: str, body: DeactivateIn) -> CompensationOut:
         to_iso(call.now),
         body.order_id,
     )
-    call.effect("entitlements", "deactivate", body.order_id, app_id=app_id)
+    call.effect(Effect.DEACTIVATE_ENTITLEMENTS, body.order_id, app_id=app_id)
     return CompensationOut(applied=True, detail=f"deactivated the grant of order {body.order_id}")
 
 
-def invalidate_cache(call: Call, body: CacheInvalidateIn) -> InvalidatedOut:
+def invalidate_console_cache(call: Call, body: CacheInvalidateIn) -> InvalidatedOut:
     call.effect(
-        "console",
-        "invalidate_cache",
+        Effect.INVALIDATE_CONSOLE_CACHE,
         body.order_id,
         account_id=body.account_id,
         app_id=body.app_id,

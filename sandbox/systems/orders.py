@@ -3,9 +3,10 @@ account, app and transaction must agree; the transaction is then claimed by the 
 
 import sqlite3
 
+from domain.effects import Effect
 from domain.errors import ErrorType
 from sandbox import scenarios
-from sandbox.errors import Refusal
+from sandbox.errors import BusinessRefusal
 from sandbox.schemas import ReconcileIn, ReconcileOut
 from sandbox.store import to_iso
 from sandbox.systems.call import Call, check_plan
@@ -44,7 +45,7 @@ def ensure_app(call: Call, app_id: str, account_id: str) -> str:
     return account_id
 
 
-def reconcile(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
+def reconcile_order(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
     """Match order, account, app and transaction; claim the transaction for the order.
 
     Checked in the order a person would fix them: the account's plan, the app's owner, then the
@@ -53,21 +54,21 @@ def reconcile(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
     check_plan(call.catalog, body.from_plan, "from_plan")
     account = ensure_account(call, body.account_id, body.from_plan)
     if account["plan"] != body.from_plan:
-        raise Refusal(
+        raise BusinessRefusal(
             ErrorType.RECONCILIATION_MISMATCH,
             f"account {body.account_id} is on plan {account['plan']!r}, "
             f"but the order upgrades from {body.from_plan!r}",
             field="from_plan",
         )
     if ensure_app(call, body.app_id, body.account_id) != body.account_id:
-        raise Refusal(
+        raise BusinessRefusal(
             ErrorType.RECONCILIATION_MISMATCH,
             f"app {body.app_id} does not belong to account {body.account_id}",
             field="app_id",
         )
     claim = call.tx.one("SELECT order_id FROM claims WHERE transaction_id = ?", body.transaction_id)
     if claim is not None and claim["order_id"] != order_id:
-        raise Refusal(
+        raise BusinessRefusal(
             ErrorType.RECONCILIATION_MISMATCH,
             f"transaction {body.transaction_id} is already claimed by order {claim['order_id']}",
             field="transaction_id",
@@ -82,8 +83,7 @@ def reconcile(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
             },
         )
     call.effect(
-        "orders",
-        "reconcile",
+        Effect.RECONCILE_ORDER,
         order_id,
         account_id=body.account_id,
         app_id=body.app_id,

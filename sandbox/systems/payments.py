@@ -4,10 +4,11 @@ delay, scenario tokens applied), manual-review approval, refunds (once per trans
 import sqlite3
 from decimal import Decimal
 
-from domain.models import PaymentMethod, PaymentStatus
+from domain.effects import Effect
+from domain.models import PaymentMethod, PaymentStatus, amount_text
 from sandbox import scenarios
 from sandbox.errors import NotFound, Unprocessable
-from sandbox.schemas import ApprovalOut, RefundIn, RefundOut, TransactionOut, money
+from sandbox.schemas import ApprovalOut, RefundIn, RefundOut, TransactionOut
 from sandbox.store import from_iso, to_iso
 from sandbox.systems.call import Call, digest
 
@@ -37,7 +38,7 @@ def _view(call: Call, row: sqlite3.Row) -> TransactionOut:
         transaction_id=row["transaction_id"],
         order_id=row["order_id"],
         status=status,
-        amount=money(amount),
+        amount=amount_text(amount),
         currency=row["currency"],
     )
 
@@ -48,7 +49,7 @@ def _new_transaction_needs(transaction_id: str, field: str) -> Unprocessable:
     )
 
 
-def get_transaction(
+def confirm_payment_status(
     call: Call,
     transaction_id: str,
     *,
@@ -76,7 +77,7 @@ def get_transaction(
                 "transaction_id": transaction_id,
                 "order_id": order_id,
                 "method": method.value,
-                "amount": money(amount),
+                "amount": amount_text(amount),
                 "currency": currency or "CNY",
                 "created_at": to_iso(call.now),
             },
@@ -108,7 +109,7 @@ def approve_review(call: Call, transaction_id: str) -> ApprovalOut:
     return ApprovalOut(transaction_id=transaction_id, status=_view(call, row).status)
 
 
-def refund(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
+def refund_payment(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
     existing = call.tx.one("SELECT * FROM refunds WHERE transaction_id = ?", transaction_id)
     if existing is not None:
         # Money comes back once per transaction, whatever key the caller uses.
@@ -117,11 +118,11 @@ def refund(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
         )
     row = _row(call, transaction_id)
     if row is not None and _view(call, row).status is PaymentStatus.FAILED:
-        return RefundOut(refund_id=None, status="not_charged", amount=money(Decimal(0)))
+        return RefundOut(refund_id=None, status="not_charged", amount=amount_text(Decimal(0)))
     # A transaction the channel never saw polled was still paid (the payment notification came
     # the other way, pushed): the sandbox refunds it like any other.
     refund_id = f"rf-{digest(transaction_id)}"
-    amount = money(body.amount)
+    amount = amount_text(body.amount)
     call.tx.insert(
         "refunds",
         {
@@ -135,8 +136,7 @@ def refund(call: Call, transaction_id: str, body: RefundIn) -> RefundOut:
         },
     )
     call.effect(
-        "payments",
-        "refund",
+        Effect.REFUND_PAYMENT,
         body.order_id,
         transaction_id=transaction_id,
         refund_id=refund_id,

@@ -4,9 +4,10 @@ ready after a deterministic 10-20 min (scaled); `nocap` apps are refused for goo
 import json
 import sqlite3
 
+from domain.effects import Effect
 from domain.errors import ErrorType
 from sandbox import scenarios
-from sandbox.errors import NotFound, Refusal, Unprocessable
+from sandbox.errors import BusinessRefusal, NotFound, Unprocessable
 from sandbox.schemas import AllocationIn, AllocationOut, CompensationOut, ReleaseIn
 from sandbox.store import from_iso, to_iso
 from sandbox.systems.call import Call, check_features, check_region
@@ -34,12 +35,12 @@ def _live(call: Call, order_id: str) -> sqlite3.Row | None:
     )
 
 
-def allocate(call: Call, body: AllocationIn) -> AllocationOut:
+def allocate_resources(call: Call, body: AllocationIn) -> AllocationOut:
     for region in body.regions:
         check_region(call.catalog, region, "regions")
     check_features(call.catalog, body.features)
     if scenarios.has_token(body.app_id, scenarios.Token.NOCAP):
-        raise Refusal(
+        raise BusinessRefusal(
             ErrorType.CAPACITY_REFUSED,
             f"no compute capacity for app {body.app_id} in {', '.join(body.regions)}",
             field="app_id",
@@ -65,8 +66,7 @@ def allocate(call: Call, body: AllocationIn) -> AllocationOut:
         replace=True,  # a released allocation may be requested again
     )
     call.effect(
-        "scheduler",
-        "allocate",
+        Effect.ALLOCATE_RESOURCES,
         body.order_id,
         allocation_id=allocation_id,
         app_id=body.app_id,
@@ -87,7 +87,7 @@ def check_allocation(call: Call, order_id: str, app_id: str | None) -> Allocatio
     return _view(call, row)
 
 
-def release(call: Call, order_id: str, body: ReleaseIn) -> CompensationOut:
+def release_allocation(call: Call, order_id: str, body: ReleaseIn) -> CompensationOut:
     row = call.tx.one("SELECT * FROM allocations WHERE order_id = ?", order_id)
     if row is None:
         return CompensationOut(applied=False, detail=f"order {order_id} allocated nothing")
@@ -99,8 +99,7 @@ def release(call: Call, order_id: str, body: ReleaseIn) -> CompensationOut:
         "UPDATE allocations SET released_at = ? WHERE order_id = ?", to_iso(call.now), order_id
     )
     call.effect(
-        "scheduler",
-        "release",
+        Effect.RELEASE_ALLOCATION,
         order_id,
         allocation_id=row["allocation_id"],
         app_id=row["app_id"],

@@ -2,13 +2,14 @@
 
 import json
 
+from domain.effects import Effect
 from sandbox.errors import NotFound, Unprocessable
 from sandbox.schemas import ClosedOut, CloseTicketIn, TicketIn, TicketOut
 from sandbox.store import to_iso
 from sandbox.systems.call import Call
 
 
-def open_ticket(call: Call, body: TicketIn) -> TicketOut:
+def escalate(call: Call, body: TicketIn) -> TicketOut:
     existing = call.tx.one(
         "SELECT ticket_id FROM tickets WHERE order_id = ? AND reason = ?",
         body.order_id,
@@ -32,8 +33,7 @@ def open_ticket(call: Call, body: TicketIn) -> TicketOut:
         },
     )
     call.effect(
-        "tickets",
-        "open",
+        Effect.ESCALATE,
         body.order_id,
         ticket_id=ticket_id,
         reason=body.reason,
@@ -55,5 +55,5 @@ def close_ticket(call: Call, ticket_id: str, body: CloseTicketIn) -> ClosedOut:
             body.resolution,
             ticket_id,
         )
-        call.effect("tickets", "close", body.order_id, ticket_id=ticket_id)
+        call.effect(Effect.CLOSE_TICKET, body.order_id, ticket_id=ticket_id)
     return ClosedOut(closed=True)

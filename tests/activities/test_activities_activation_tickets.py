@@ -9,6 +9,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import EntitlementActivities, NotificationActivities, TicketActivities
 from activities.http import PlatformClient
+from domain.effects import Effect
 from domain.errors import ErrorType
 from domain.stages import Stage
 from domain.status import EscalationReason, Severity
@@ -59,10 +60,10 @@ async def test_activate_invalidate_deactivate(
         acts.deactivate_entitlements, entitlements_input("app-2", key=f"{WF}:deactivate:2")
     )
     assert nothing.applied is False
-    assert [e["action"] for e in await ledger(platform)] == [
-        "activate",
-        "invalidate_cache",
-        "deactivate",
+    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
+        Effect.ACTIVATE_ENTITLEMENTS,
+        Effect.INVALIDATE_CONSOLE_CACHE,
+        Effect.DEACTIVATE_ENTITLEMENTS,
     ]
 
 
@@ -88,8 +89,8 @@ async def test_notify_and_refresh(platform: PlatformClient, env: ActivityEnviron
         ),
     )
     assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
-        "notifications/notify",
-        "clients/refresh",
+        Effect.NOTIFY_CUSTOMER,
+        Effect.REQUEST_CLIENT_REFRESH,
     ]
 
 
@@ -128,7 +129,10 @@ async def test_escalate_once_per_reason_and_close(
             resolution="activated",
         ),
     )
-    assert [e["action"] for e in await ledger(platform)] == ["open", "close"]
+    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
+        Effect.ESCALATE,
+        Effect.CLOSE_TICKET,
+    ]
 
 
 async def test_injected_faults_are_retryable_and_never_apply_twice(
@@ -177,7 +181,9 @@ async def test_flaky_app_503s_are_absorbed_and_apply_once(
     assert answered >= 25
     assert {e.type for e in errors} <= {ErrorType.PLATFORM_UNAVAILABLE.value}
     # However many attempts got through, the order's grant was activated exactly once.
-    assert [e["action"] for e in await ledger(platform)] == ["activate"]
+    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
+        Effect.ACTIVATE_ENTITLEMENTS
+    ]
 
 
 async def test_invalid_body_is_a_contract_error(

@@ -10,6 +10,7 @@ from temporalio.testing import ActivityEnvironment
 from activities import BillingActivities, ConfigActivities, SchedulerActivities
 from activities.http import PlatformClient
 from domain.catalog import load_catalog
+from domain.effects import Effect
 from domain.errors import ErrorType
 from domain.steps import (
     AllocationCheckInput,
@@ -63,7 +64,7 @@ async def test_update_and_revert_billing(
         revert.model_copy(update={"idempotency_key": f"{WF}:revert_billing:2"}),
     )
     assert again.applied is False
-    assert await effects(platform) == ["billing/update_plan", "billing/revert_plan"]
+    assert await effects(platform) == [Effect.UPDATE_BILLING_PLAN, Effect.REVERT_BILLING_PLAN]
 
 
 async def test_revert_billing_with_nothing_to_undo(
@@ -104,7 +105,7 @@ async def test_allocate_check_release(
         order_id="ORD-1", idempotency_key=f"{WF}:release", app_id="app-1"
     )
     assert (await env.run(scheduler.release_allocation, release)).applied is True
-    assert await effects(platform) == ["scheduler/allocate", "scheduler/release"]
+    assert await effects(platform) == [Effect.ALLOCATE_RESOURCES, Effect.RELEASE_ALLOCATION]
 
 
 async def test_no_capacity_is_non_retryable(
@@ -189,7 +190,7 @@ async def test_media_publish_push_propagate_rollback(
     )
     assert (await env.run(config.rollback_config, rollback)).applied is True
     assert (await env.run(config.rollback_config, rollback)).applied is True  # replayed answer
-    assert (await effects(platform)).count("config/rollback") == 1
+    assert (await effects(platform)).count(Effect.ROLLBACK_CONFIG) == 1
 
 
 async def test_push_of_an_unknown_region_is_a_contract_error(

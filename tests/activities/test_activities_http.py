@@ -11,9 +11,10 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities import build_activities, create_platform_client
-from activities.contract import money, path
+from activities.contract import path
 from activities.http import QUICK_RETRIES
 from domain.errors import ErrorType
+from domain.models import amount_text
 from service.settings import Settings
 from tests.activities.helpers import mock_client
 
@@ -144,7 +145,7 @@ async def test_post_sends_the_key_and_json() -> None:
 
     async with mock_client(handler) as client:
         body = await client.post(
-            "/v1/x", {"amount": money(Decimal("600")), "features": ("a", "b")}, "wf:step"
+            "/v1/x", {"amount": amount_text(Decimal("600")), "features": ("a", "b")}, "wf:step"
         )
         await client.get("/v1/y", {"order_id": "ORD-1", "missing": None})
     assert body == {"ok": True}

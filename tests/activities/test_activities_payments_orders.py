@@ -10,6 +10,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import OrderActivities, PaymentActivities
 from activities.http import PlatformClient
+from domain.effects import Effect
 from domain.errors import ErrorType
 from domain.models import PaymentMethod, PaymentStatus
 from domain.steps import PaymentStatusInput, ReconcileInput, RefundInput
@@ -87,7 +88,9 @@ async def test_refund_payment_applies_once(
     assert "600.00 CNY" in done.detail
     # A retry (same key) answers the same and moves no more money.
     assert await env.run(payments.refund_payment, refund) == done
-    assert [e["action"] for e in await ledger(platform, "ORD-1")] == ["refund"]
+    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform, "ORD-1")] == [
+        Effect.REFUND_PAYMENT
+    ]
 
 
 async def test_refund_of_a_failed_payment_has_nothing_to_undo(
@@ -117,7 +120,9 @@ async def test_reconcile_order(platform: PlatformClient, env: ActivityEnvironmen
     result = await env.run(orders.reconcile_order, reconcile_input())
     assert result.account_plan == "basic"
     entries = await ledger(platform, "ORD-1")
-    assert [(e["action"], e["key"]) for e in entries] == [("reconcile", "upgrade-ORD-1:reconcile")]
+    assert [(e["action"], e["key"]) for e in entries] == [
+        (Effect.RECONCILE_ORDER.action, "upgrade-ORD-1:reconcile")
+    ]
 
 
 @pytest.mark.parametrize(

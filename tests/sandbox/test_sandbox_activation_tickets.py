@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from domain.effects import Effect
 from tests.sandbox.helpers import Api
 
 ACTIVATE = "/v1/entitlements/apps/{}/activate"
@@ -27,7 +28,10 @@ async def test_activate_and_deactivate(api: Api) -> None:
     assert off["applied"] is True
     again = await api.ok(DEACTIVATE.format("app-1"), {"order_id": "ORD-1", "account_id": "acct-1"})
     assert again["applied"] is False
-    assert await api.effects("ORD-1") == ["entitlements/activate", "entitlements/deactivate"]
+    assert await api.effects("ORD-1") == [
+        Effect.ACTIVATE_ENTITLEMENTS,
+        Effect.DEACTIVATE_ENTITLEMENTS,
+    ]
 
 
 async def test_deactivate_with_nothing_to_undo(api: Api) -> None:
@@ -68,9 +72,9 @@ async def test_console_cache_notifications_and_client_refresh(api: Api) -> None:
     ) == {"requested": True}
     ledger = await api.ledger("ORD-1")
     assert [f"{e['system']}/{e['action']}" for e in ledger] == [
-        "console/invalidate_cache",
-        "notifications/notify",
-        "clients/refresh",
+        Effect.INVALIDATE_CONSOLE_CACHE,
+        Effect.NOTIFY_CUSTOMER,
+        Effect.REQUEST_CLIENT_REFRESH,
     ]
     # The customer-facing text is not audit data.
     assert "message" not in ledger[1]["detail"]
@@ -106,7 +110,7 @@ async def test_one_ticket_per_order_and_reason(api: Api) -> None:
     assert await api.ok("/v1/tickets", ticket(), key="t2") == first
     other = await api.ok("/v1/tickets", ticket("reconciliation_mismatch"), key="t3")
     assert other != first
-    opened = [e for e in await api.ledger("ORD-1") if e["action"] == "open"]
+    opened = [e for e in await api.ledger("ORD-1") if e["action"] == Effect.ESCALATE.action]
     assert [e["key"] for e in opened] == ["t1", "t3"]
 
 
@@ -115,7 +119,7 @@ async def test_close_ticket(api: Api) -> None:
     close = {"order_id": "ORD-1", "resolution": "activated after re-push"}
     assert await api.ok(f"/v1/tickets/{ticket_id}/close", close) == {"closed": True}
     assert await api.ok(f"/v1/tickets/{ticket_id}/close", close) == {"closed": True}
-    assert await api.effects("ORD-1") == ["tickets/open", "tickets/close"]
+    assert await api.effects("ORD-1") == [Effect.ESCALATE, Effect.CLOSE_TICKET]
 
 
 async def test_close_unknown_or_foreign_ticket(api: Api) -> None:

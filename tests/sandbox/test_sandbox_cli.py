@@ -11,6 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
+from domain.effects import Effect
 from sandbox.app import create_app
 from sandbox.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, format_ledger, main
 from sandbox.store import Store
@@ -105,10 +106,12 @@ def test_client_commands(served: str, capsys: pytest.CaptureFixture[str]) -> Non
 
     assert main(["ledger", "--order", "ORD-1", "--json", "--url", served]) == EXIT_OK
     entries = json.loads(capsys.readouterr().out)
-    assert [(e["system"], e["action"], e["key"]) for e in entries] == [("tickets", "open", "t1")]
+    assert [(e["system"], e["action"], e["key"]) for e in entries] == [
+        (Effect.ESCALATE.system, Effect.ESCALATE.action, "t1")
+    ]
     assert main(["ledger", "--url", served]) == EXIT_OK
     table = capsys.readouterr().out
-    assert "tickets/open" in table
+    assert Effect.ESCALATE in table
     assert table.splitlines()[0].split()[:5] == ["SEQ", "AT", "ORDER", "EFFECT", "KEY"]
 
 

@@ -1,5 +1,6 @@
 """Reconciliation (every mismatch token and rule) and billing (update, revert) over HTTP."""
 
+from domain.effects import Effect
 from tests.sandbox.helpers import Api
 
 RECONCILE = "/v1/orders/{}/reconcile"
@@ -31,7 +32,9 @@ async def test_reconcile_creates_account_and_app_on_first_sight(api: Api) -> Non
     body = await api.ok(RECONCILE.format("ORD-1"), reconcile_body(), key="k1")
     assert body == {"account_plan": "basic"}
     ledger = await api.ledger("ORD-1")
-    assert [(e["system"], e["action"], e["key"]) for e in ledger] == [("orders", "reconcile", "k1")]
+    assert [(e["system"], e["action"], e["key"]) for e in ledger] == [
+        (Effect.RECONCILE_ORDER.system, Effect.RECONCILE_ORDER.action, "k1")
+    ]
     assert ledger[0]["detail"]["transaction_id"] == "tx-1"
 
 
@@ -106,7 +109,7 @@ async def test_billing_update_switches_plan_and_quota_rules(api: Api) -> None:
         PLAN.format("acct-1"), billing_body(features=["api.cloud_recording"]), key="b2"
     )
     assert again == body
-    assert await api.effects("ORD-1") == ["billing/update_plan"]
+    assert await api.effects("ORD-1") == [Effect.UPDATE_BILLING_PLAN]
 
 
 async def test_billing_from_pay_as_you_go(api: Api) -> None:
@@ -129,7 +132,7 @@ async def test_revert_restores_the_plan_saved_by_the_order(api: Api) -> None:
     await api.ok(RECONCILE.format("ORD-2"), reconcile_body(transaction_id="tx-2"))
     twice = await api.ok(PLAN.format("acct-1") + "/revert", {"order_id": "ORD-1"})
     assert twice["applied"] is False
-    assert await api.effects("ORD-1") == ["billing/update_plan", "billing/revert_plan"]
+    assert await api.effects("ORD-1") == [Effect.UPDATE_BILLING_PLAN, Effect.REVERT_BILLING_PLAN]
 
 
 async def test_revert_with_nothing_to_undo(api: Api) -> None:

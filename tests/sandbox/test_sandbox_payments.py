@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from domain.effects import Effect
 from sandbox.app import create_app
 from sandbox.store import Store
 from tests.sandbox.helpers import Api, FakeClock
@@ -129,7 +130,7 @@ async def test_refund_once_per_transaction(api: Api, clock: FakeClock) -> None:
     assert again == first
     ledger = await api.ledger("ORD-1")
     assert [(e["system"], e["action"], e["key"]) for e in ledger] == [
-        ("payments", "refund", "k-refund-1")
+        (Effect.REFUND_PAYMENT.system, Effect.REFUND_PAYMENT.action, "k-refund-1")
     ]
 
 
@@ -147,4 +148,4 @@ async def test_refund_of_a_transaction_never_polled(api: Api, tmp_path: Path) ->
     # Payment confirmed by notification only: the channel still refunds it.
     body = await api.ok(TX.format("tx-pushed") + "/refunds", REFUND)
     assert body["status"] == "refunded"
-    assert await api.effects() == ["payments/refund"]
+    assert await api.effects() == [Effect.REFUND_PAYMENT]

@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.app import create_app
+from sandbox.settings import SandboxSettings
 from sandbox.store import Store
 from tests.sandbox.helpers import Api, FakeClock
 
@@ -50,9 +51,7 @@ async def test_a_restarted_sandbox_keeps_its_ledger_and_keys(db_path: Path) -> N
 
 
 async def test_create_app_from_settings_opens_the_store_in_the_data_dir(tmp_path: Path) -> None:
-    from service.settings import Settings
-
-    app = create_app(Settings(data_dir=tmp_path / "data", time_scale=60))
+    app = create_app(SandboxSettings(data_dir=tmp_path / "data", time_scale=60))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://s") as h:
         assert (await h.get("/healthz")).json() == {"status": "ok", "time_scale": 60.0}

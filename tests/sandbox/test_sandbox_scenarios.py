@@ -27,7 +27,7 @@ ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,30}", fullmatch=True)
         ("tx-pay-fai", Token.PAY_FAIL, False),
         ("app-lag", Token.LAG, True),
         ("app.lag:2", Token.LAG, True),
-        ("flagship", Token.LAG, True),  # containment, as DESIGN.md says
+        ("flagship", Token.LAG, True),  # plain containment, as documented
         ("app-la-g", Token.LAG, False),
         ("app-flaky-3", Token.FLAKY, True),
         ("app-nocap", Token.NOCAP, True),
@@ -40,11 +40,11 @@ def test_tokens_match_by_containment(value: str | None, token: Token, expected: 
 
 
 @given(parts=st.lists(ids, min_size=1, max_size=3))
-def test_spread_is_deterministic_and_inside_the_window(parts: list[str]) -> None:
-    window = scenarios.BASIC_PROPAGATION
-    first = scenarios.spread(window, *parts)
-    assert first == scenarios.spread(window, *parts)
-    assert window.earliest <= first <= window.latest
+def test_spread_is_deterministic_and_inside_the_range(parts: list[str]) -> None:
+    delays = scenarios.BASIC_PROPAGATION
+    first = scenarios.spread(delays, *parts)
+    assert first == scenarios.spread(delays, *parts)
+    assert delays.earliest <= first <= delays.latest
 
 
 def test_spread_differs_between_regions() -> None:
@@ -125,7 +125,7 @@ def test_quota_rules() -> None:
 
 
 @given(app_id=ids, region=st.sampled_from(CATALOG.regions))
-def test_propagation_windows_by_slowest_kind(app_id: str, region: str) -> None:
+def test_propagation_delays_by_slowest_kind(app_id: str, region: str) -> None:
     if has_token(app_id, Token.LAG):
         return
     basic = scenarios.propagation_delay(app_id, region, ["plan", "media_quality"], 1.0)
@@ -137,7 +137,7 @@ def test_propagation_windows_by_slowest_kind(app_id: str, region: str) -> None:
 
 
 @given(app_id=ids, region=st.sampled_from(CATALOG.regions))
-def test_allocation_window(app_id: str, region: str) -> None:
+def test_allocation_delays(app_id: str, region: str) -> None:
     delay = scenarios.allocation_delay(app_id, region, 1.0)
     assert timedelta(minutes=5) <= delay <= timedelta(minutes=10)
 

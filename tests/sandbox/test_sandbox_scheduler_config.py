@@ -4,6 +4,7 @@ propagation by change kind, lag, re-push, rollback) over HTTP, with a hand-moved
 from typing import Any
 
 from domain.catalog import load_catalog
+from domain.effects import Effect
 from sandbox import scenarios
 from tests.sandbox.helpers import Api, FakeClock
 
@@ -53,7 +54,7 @@ async def test_regions_become_ready_between_10_and_20_minutes(api: Api, clock: F
 async def test_allocation_is_idempotent_per_order(api: Api) -> None:
     await api.ok(ALLOC, allocation(), key="a1")
     await api.ok(ALLOC, allocation(), key="a2")
-    assert await api.effects("ORD-1") == ["scheduler/allocate"]
+    assert await api.effects("ORD-1") == [Effect.ALLOCATE_RESOURCES]
 
 
 async def test_release(api: Api) -> None:
@@ -63,7 +64,7 @@ async def test_release(api: Api) -> None:
     again = await api.ok(f"{ALLOC}/ORD-1/release", {"app_id": "app-1"})
     assert again["applied"] is False
     assert (await api.http.get(f"{ALLOC}/ORD-1")).status_code == 404
-    assert await api.effects("ORD-1") == ["scheduler/allocate", "scheduler/release"]
+    assert await api.effects("ORD-1") == [Effect.ALLOCATE_RESOURCES, Effect.RELEASE_ALLOCATION]
 
 
 async def test_release_with_nothing_to_undo(api: Api) -> None:
@@ -181,7 +182,7 @@ async def test_a_re_push_is_recorded_but_does_not_restart_the_clock(
     clock.advance(minutes=12.5)
     # Applied 22.5 min after the *first* push, although the re-push was only 12.5 min ago.
     assert await push(api, "app-1", 1, "cn-east", key="wf:push:cn-east:3") == "applied"
-    pushes = [e for e in await api.ledger("ORD-1") if e["action"] == "push"]
+    pushes = [e for e in await api.ledger("ORD-1") if e["action"] == Effect.PUSH_CONFIG.action]
     assert [e["key"] for e in pushes] == [f"wf:push:cn-east:{n}" for n in (1, 2, 3)]
     assert [e["detail"]["push"] for e in pushes] == [1, 2, 3]
 
