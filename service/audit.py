@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.effects import UNDONE_BY, Effect
 from domain.eta import remaining_plan
 from domain.policy import OrderPolicy
 from domain.stages import Stage
@@ -130,32 +131,37 @@ class AuditReport(Frozen):
 # Logical effects that happen at most once per order (plus a qualifier from the detail): a second
 # entry under another key means the platform applied it twice.
 _ONCE_PER_ORDER: dict[str, str | None] = {
-    "orders/reconcile": None,
-    "billing/update_plan": None,
-    "billing/revert_plan": None,
-    "scheduler/allocate": None,
-    "scheduler/release": None,
-    "media/generate_profile": None,
-    "config/publish": None,
-    "config/rollback": None,
-    "entitlements/activate": None,
-    "entitlements/deactivate": None,
-    "payments/refund": None,
-    "tickets/open": "reason",
-    "tickets/close": "ticket_id",
-    "notifications/notify": "outcome",
+    Effect.RECONCILE_ORDER: None,
+    Effect.UPDATE_BILLING_PLAN: None,
+    Effect.REVERT_BILLING_PLAN: None,
+    Effect.ALLOCATE_RESOURCES: None,
+    Effect.RELEASE_ALLOCATION: None,
+    Effect.GENERATE_MEDIA_PROFILE: None,
+    Effect.PUBLISH_CONFIG_VERSION: None,
+    Effect.ROLLBACK_CONFIG: None,
+    Effect.ACTIVATE_ENTITLEMENTS: None,
+    Effect.DEACTIVATE_ENTITLEMENTS: None,
+    Effect.REFUND_PAYMENT: None,
+    Effect.ESCALATE: "reason",
+    Effect.CLOSE_TICKET: "ticket_id",
+    Effect.NOTIFY_CUSTOMER: "outcome",
 }
 
+# What the audit says when a forward effect of an order that did not end active was not undone.
+_NOT_UNDONE = {
+    Effect.UPDATE_BILLING_PLAN: "billing not reverted",
+    Effect.ALLOCATE_RESOURCES: "allocation not released",
+    Effect.PUBLISH_CONFIG_VERSION: "config not rolled back",
+    Effect.ACTIVATE_ENTITLEMENTS: "entitlements not deactivated",
+}
 # Forward effect -> its compensation: both or neither for an order that did not end active.
-_NETTING = (
-    ("billing/update_plan", "billing/revert_plan", "billing not reverted"),
-    ("scheduler/allocate", "scheduler/release", "allocation not released"),
-    ("config/publish", "config/rollback", "config not rolled back"),
-    ("entitlements/activate", "entitlements/deactivate", "entitlements not deactivated"),
+_NETTING = tuple((forward, undo, _NOT_UNDONE[forward]) for forward, undo in UNDONE_BY.items())
+_UNDO_EFFECTS = (*UNDONE_BY.values(), Effect.REFUND_PAYMENT)
+_KEPT_BY_ACTIVE = (
+    Effect.UPDATE_BILLING_PLAN,
+    Effect.PUBLISH_CONFIG_VERSION,
+    Effect.ACTIVATE_ENTITLEMENTS,
 )
-_UNDO_EFFECTS = ("billing/revert_plan", "scheduler/release", "config/rollback",
-                 "entitlements/deactivate", "payments/refund")  # fmt: skip
-_KEPT_BY_ACTIVE = ("billing/update_plan", "config/publish", "entitlements/activate")
 _WAITING_FOR_A_PERSON = frozenset({Stage.NEEDS_ATTENTION.value})
 
 
@@ -350,15 +356,16 @@ class _Auditor:
                     problems.append(f"{missing} ({forward} {counts[forward]}, {undo} "
                                     f"{counts[undo]})")  # fmt: skip
             paid = last.payment_status == "succeeded"
-            if counts["payments/refund"] != (1 if paid else 0):
+            refunds = counts[Effect.REFUND_PAYMENT]
+            if refunds != (1 if paid else 0):
                 problems.append(
-                    f"paid but not refunded ({counts['payments/refund']} refunds)"
+                    f"paid but not refunded ({refunds} refunds)"
                     if paid
-                    else f"refunded {counts['payments/refund']} time(s) without a payment"
+                    else f"refunded {refunds} time(s) without a payment"
                 )
-        if counts["tickets/open"] != counts["tickets/close"]:
+        if counts[Effect.ESCALATE] != counts[Effect.CLOSE_TICKET]:
             problems.append(
-                f"{counts['tickets/open'] - counts['tickets/close']} ticket(s) left open"
+                f"{counts[Effect.ESCALATE] - counts[Effect.CLOSE_TICKET]} ticket(s) left open"
             )
         if problems:
             self.flag(order_id, "effects_not_netted", f"ended {final}: " + "; ".join(problems))

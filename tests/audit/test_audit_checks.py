@@ -57,23 +57,23 @@ def effect(effect: str, step: str | None = None, **detail: Any) -> LedgerEntry:
 
 def activated() -> list[LedgerEntry]:
     return [
-        effect("orders/reconcile"),
-        effect("billing/update_plan"),
-        effect("config/publish"),
-        *(effect("config/push", f"push:{r}:1", region=r) for r in REGIONS),
-        effect("entitlements/activate"),
-        effect("console/invalidate_cache"),
-        effect("notifications/notify", "notify:active", outcome="active"),
+        effect("orders/reconcile_order"),
+        effect("billing/update_billing_plan"),
+        effect("config/publish_config_version"),
+        *(effect("config/push_config", f"push:{r}:1", region=r) for r in REGIONS),
+        effect("entitlements/activate_entitlements"),
+        effect("console/invalidate_console_cache"),
+        effect("notifications/notify_customer", "notify:active", outcome="active"),
     ]
 
 
 def cancelled_after_billing() -> list[LedgerEntry]:
     return [
-        effect("orders/reconcile"),
-        effect("billing/update_plan"),
-        effect("billing/revert_plan"),
-        effect("payments/refund"),
-        effect("notifications/notify", "notify:cancelled", outcome="cancelled"),
+        effect("orders/reconcile_order"),
+        effect("billing/update_billing_plan"),
+        effect("billing/revert_billing_plan"),
+        effect("payments/refund_payment"),
+        effect("notifications/notify_customer", "notify:cancelled", outcome="cancelled"),
     ]
 
 
@@ -178,44 +178,48 @@ def test_a_run_waiting_for_an_operator_is_a_note_not_a_violation() -> None:
 
 
 def test_billing_applied_under_two_keys_is_a_duplicate_effect() -> None:
-    ledger = [*activated(), effect("billing/update_plan", "update_billing_plan:again")]
+    ledger = [*activated(), effect("billing/update_billing_plan", "update_billing_plan:again")]
     report = audit(facts(ledger=ledger))
     assert kinds(report) == ["duplicate_effect"]
-    assert "billing/update_plan applied 2 times" in report.violations[0].reason
+    assert "billing/update_billing_plan applied 2 times" in report.violations[0].reason
 
 
 def test_one_key_applied_twice_is_a_duplicate_effect() -> None:
-    twice = effect("entitlements/activate")
+    twice = effect("entitlements/activate_entitlements")
     report = audit(facts(ledger=[*activated(), twice]))
     assert "duplicate_effect" in kinds(report)
     assert any("under one key" in v.reason for v in report.violations)
 
 
 def test_re_pushes_of_a_region_are_not_duplicates() -> None:
-    repush = effect("config/push", "push:cn-north:2", region="cn-north")
+    repush = effect("config/push_config", "push:cn-north:2", region="cn-north")
     assert audit(facts(ledger=[*activated(), repush])).clean
 
 
 def test_a_second_ticket_for_the_same_reason_is_a_duplicate() -> None:
     tickets = [
-        effect("tickets/open", "escalate:activation_sla", reason="activation_sla", ticket_id="T1"),
-        effect("tickets/open", "escalate:sla-again", reason="activation_sla", ticket_id="T2"),
-        effect("tickets/close", "close:1", ticket_id="T1"),
-        effect("tickets/close", "close:2", ticket_id="T2"),
+        effect(
+            "tickets/escalate", "escalate:activation_sla", reason="activation_sla", ticket_id="T1"
+        ),
+        effect("tickets/escalate", "escalate:sla-again", reason="activation_sla", ticket_id="T2"),
+        effect("tickets/close_ticket", "close:1", ticket_id="T1"),
+        effect("tickets/close_ticket", "close:2", ticket_id="T2"),
     ]
     report = audit(facts(ledger=[*activated(), *tickets]))
     assert kinds(report) == ["duplicate_effect"]
 
 
 def test_a_compensation_that_does_not_net_to_zero_is_reported() -> None:
-    not_reverted = [e for e in cancelled_after_billing() if e.effect != "billing/revert_plan"]
+    not_reverted = [
+        e for e in cancelled_after_billing() if e.effect != "billing/revert_billing_plan"
+    ]
     report = audit(facts(runs=[run(stage="cancelled")], ledger=not_reverted))
     assert kinds(report) == ["effects_not_netted"]
     assert "billing not reverted" in report.violations[0].reason
 
 
 def test_a_paid_order_that_failed_without_a_refund_is_reported() -> None:
-    no_refund = [e for e in cancelled_after_billing() if e.effect != "payments/refund"]
+    no_refund = [e for e in cancelled_after_billing() if e.effect != "payments/refund_payment"]
     report = audit(facts(runs=[run(stage="failed")], ledger=no_refund))
     assert kinds(report) == ["effects_not_netted"]
     assert "not refunded" in report.violations[0].reason
@@ -227,12 +231,12 @@ def test_an_unpaid_order_needs_no_refund() -> None:
 
 
 def test_an_active_order_whose_grant_was_undone_is_reported() -> None:
-    report = audit(facts(ledger=[*activated(), effect("entitlements/deactivate")]))
+    report = audit(facts(ledger=[*activated(), effect("entitlements/deactivate_entitlements")]))
     assert kinds(report) == ["effects_not_netted"]
 
 
 def test_a_ticket_left_open_is_reported() -> None:
-    opened = effect("tickets/open", "escalate:x", reason="activation_sla", ticket_id="T1")
+    opened = effect("tickets/escalate", "escalate:x", reason="activation_sla", ticket_id="T1")
     report = audit(facts(ledger=[*activated(), opened]))
     assert kinds(report) == ["effects_not_netted"]
     assert "left open" in report.violations[0].reason

@@ -274,11 +274,11 @@ def test_ledger_shows_each_effect_exactly_once(outcomes: dict[str, Scenario], na
     assert [k for k, n in keys.items() if n > 1] == []
     actions = Counter(f"{e['system']}/{e['action']}" for e in ledger)
     active = sc.end is Stage.ACTIVE
-    assert actions["billing/update_plan"] == (0 if sc.name in ("pay-fail", "pay-never", "cancel",
+    assert actions["billing/update_billing_plan"] == (0 if sc.name in ("pay-fail", "pay-never", "cancel",
                                                                "pay-short") else 1)  # fmt: skip
-    assert actions["entitlements/activate"] == (1 if active else 0)
-    assert actions["payments/refund"] == (1 if "refund_payment" in sc.compensations else 0)
-    assert actions["tickets/open"] == len(sc.escalations)
-    assert actions["tickets/close"] == len(sc.escalations)
+    assert actions["entitlements/activate_entitlements"] == (1 if active else 0)
+    assert actions["payments/refund_payment"] == (1 if "refund_payment" in sc.compensations else 0)
+    assert actions["tickets/escalate"] == len(sc.escalations)
+    assert actions["tickets/close_ticket"] == len(sc.escalations)
     if active:
-        assert actions["config/push"] >= 8
+        assert actions["config/push_config"] >= 8

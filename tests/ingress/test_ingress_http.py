@@ -391,7 +391,10 @@ async def test_concurrent_notifications_are_accepted_once(
     restart = await start(http, order(order_id))
     assert restart.status_code == 200 and restart.json()["run_id"] == created.json()["run_id"]
     effects = await ledger(stack, order_id)
-    assert effects["billing/update_plan"] == 1 and effects["entitlements/activate"] == 1
+    assert (
+        effects["billing/update_billing_plan"] == 1
+        and effects["entitlements/activate_entitlements"] == 1
+    )
     # What the callers were told is journaled for `starter.py audit`: one start, one notice.
     acks, torn = read_acks(AckJournal.in_dir(stack.data_dir).path)
     mine = Counter((a.kind, a.result) for a in acks if a.order_id == order_id)
@@ -437,4 +440,4 @@ async def test_cancel_then_a_late_payment_needs_a_person(
     late = await notify(http, notice(order_id))
     assert_problem(late, 409, field="order_id")
     assert late.json()["type"] == "/problems/upgrade-ended"
-    assert (await ledger(stack, order_id))["billing/update_plan"] == 0
+    assert (await ledger(stack, order_id))["billing/update_billing_plan"] == 0
