@@ -1,6 +1,7 @@
 """Statement lines matched to open orders by reference code and exact amount, idempotently."""
 
 from decimal import Decimal
+from pathlib import Path
 
 from channels.matching import MatchKind, OpenOrder, match_statement
 from channels.reference import payment_reference
@@ -91,3 +92,22 @@ def test_a_longer_statement_only_brings_its_new_lines() -> None:
         parse_statement(statement(old, f"2026-05-29,1200.00,CNY,Acme,{B},R2")), ORDERS, {"R1"}
     )
     assert [(o.kind, o.order_id) for o in result.outcomes] == [(MatchKind.MATCHED, "ord-b")]
+
+
+def test_the_documented_example_statement_parses_and_matches() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "payment-channels.md").read_text(encoding="utf-8")
+    example = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    orders = [
+        OpenOrder(
+            order_id="ord-1001", reference=payment_reference("ord-1001"), amount=Decimal("19.99")
+        ),
+        OpenOrder(
+            order_id="ord-1002", reference=payment_reference("ord-1002"), amount=Decimal("1200")
+        ),
+    ]
+    result = match_statement(parse_statement(example), orders)
+    assert [(o.kind, o.order_id) for o in result.outcomes] == [
+        (MatchKind.MATCHED, "ord-1001"),
+        (MatchKind.MATCHED, "ord-1002"),
+        (MatchKind.UNMATCHED, None),
+    ]
