@@ -33,11 +33,10 @@ from urllib.parse import parse_qsl
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from pydantic import BaseModel, ConfigDict
 
-from channels.errors import BadSignature, BodyTooLarge, ForeignMerchant, MalformedNotice
-from channels.notices import MAX_NOTIFY_BYTES, ChannelNotice, NoticeKind, parse_yuan
-from domain.models import PaymentMethod
+from channels.errors import BadSignature, ForeignMerchant, MalformedNotice
+from channels.notices import ChannelNotice, NoticeKind, parse_yuan, refuse_oversize
+from domain.models import Frozen, PaymentMethod
 
 SIGN_TYPE = "RSA2"
 UNSIGNED = frozenset({"sign", "sign_type"})
@@ -50,10 +49,8 @@ _MAX_FIELDS = 100
 _PAID = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
 
 
-class AlipayMerchant(BaseModel):
+class AlipayMerchant(Frozen):
     """Who we are at Alipay: the ids a genuine notification for us carries (not secrets)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     app_id: str
     seller_id: str
@@ -61,8 +58,7 @@ class AlipayMerchant(BaseModel):
 
 def parse_form(body: bytes) -> dict[str, str]:
     """The notification's parameters, URL-decoded; refuses oversize, non-UTF-8, repeats."""
-    if len(body) > MAX_NOTIFY_BYTES:
-        raise BodyTooLarge(f"the body has {len(body)} bytes; the limit is {MAX_NOTIFY_BYTES}")
+    refuse_oversize(body)
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(

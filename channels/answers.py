@@ -10,9 +10,8 @@ A failure's text is the error's message, which names the problem and never a sec
 
 import json
 
-from pydantic import BaseModel, ConfigDict
-
 from channels.errors import ChannelError
+from domain.models import Frozen
 
 ALIPAY_SUCCESS = b"success"
 ALIPAY_FAILURE = b"fail"
@@ -39,10 +38,8 @@ WECHAT_RESEND_S = (
 )
 
 
-class ChannelAnswer(BaseModel):
+class ChannelAnswer(Frozen):
     """An HTTP answer: status, body bytes, media type."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     status_code: int
     body: bytes

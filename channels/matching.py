@@ -23,17 +23,14 @@ from collections.abc import Collection, Iterable
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from channels.reference import scan_memo
 from channels.statement import StatementLine
+from domain.models import Frozen
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class OpenOrder(_Frozen):
+class OpenOrder(Frozen):
     """A corporate-transfer order waiting for its money."""
 
     order_id: str
@@ -50,7 +47,7 @@ class MatchKind(StrEnum):
     DUPLICATE = "duplicate"
 
 
-class LineOutcome(_Frozen):
+class LineOutcome(Frozen):
     line: StatementLine
     kind: MatchKind
     order_id: str | None = None  # the one order (matched, wrong_amount, duplicate)
@@ -58,7 +55,7 @@ class LineOutcome(_Frozen):
     reason: str
 
 
-class StatementMatch(_Frozen):
+class StatementMatch(Frozen):
     outcomes: tuple[LineOutcome, ...]
     already_imported: tuple[str, ...] = ()  # bank references skipped as seen before
 

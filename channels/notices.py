@@ -15,10 +15,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from channels.errors import AmountMismatch, MalformedNotice, UnknownTrade
-from domain.models import PaymentMethod
+from channels.errors import AmountMismatch, BodyTooLarge, MalformedNotice, UnknownTrade
+from domain.models import Frozen, PaymentMethod
 
 # What a request body may weigh before it is refused unread. Real notifications are 1-3 KB.
 MAX_NOTIFY_BYTES = 32 * 1024
@@ -28,10 +28,6 @@ _CENT = Decimal("0.01")
 _YUAN = re.compile(r"(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?")
 # A bound on fen that keeps every amount inside domain.models.Money (12 digits, 2 decimals).
 MAX_FEN = 10**12 - 1
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class NoticeKind(StrEnum):
@@ -44,7 +40,7 @@ class NoticeKind(StrEnum):
     REFUND_FAILED = "refund_failed"  # WeChat REFUND.ABNORMAL / REFUND.CLOSED: nothing went back
 
 
-class ChannelNotice(_Frozen):
+class ChannelNotice(Frozen):
     """A notification whose signature and merchant identity were verified."""
 
     channel: PaymentMethod
@@ -69,12 +65,19 @@ class ChannelNotice(_Frozen):
     full_refund: bool = False
 
 
-class ExpectedPayment(_Frozen):
+class ExpectedPayment(Frozen):
     """What the order says the channel must have been paid: the reference and the money."""
 
     out_trade_no: str
     amount: Decimal = Field(gt=0)
     currency: str = "CNY"
+
+
+def refuse_oversize(body: bytes) -> None:
+    """`BodyTooLarge` for a body over `MAX_NOTIFY_BYTES` (the ingress should also refuse by
+    Content-Length before reading; this guards every other caller)."""
+    if len(body) > MAX_NOTIFY_BYTES:
+        raise BodyTooLarge(f"the body has {len(body)} bytes; the limit is {MAX_NOTIFY_BYTES}")
 
 
 def check_order(notice: ChannelNotice, expected: ExpectedPayment) -> None:

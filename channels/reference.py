@@ -19,7 +19,7 @@ import hashlib
 import re
 import unicodedata
 
-from pydantic import BaseModel, ConfigDict
+from domain.models import Frozen
 
 PREFIX = "UA"
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -71,10 +71,8 @@ def parse_reference(text: str) -> str:
     return code
 
 
-class MemoScan(BaseModel):
+class MemoScan(Frozen):
     """The codes found in a memo: valid ones (each once, in order) and look-alikes that failed."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     codes: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()  # "UA…: why" for the person reading the line

@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from domain.models import Frozen
 
 HEADER = ("booking_date", "amount", "currency", "payer_name", "memo", "bank_reference")
 MAX_LINES = 100_000
@@ -35,10 +37,8 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal("0.01")
 
 
-class StatementEntry(BaseModel):
+class StatementEntry(Frozen):
     """One credit on the account, as the writer takes it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     booking_date: date
     amount: Decimal = Field(gt=0)
@@ -54,9 +54,7 @@ class StatementLine(StatementEntry):
     line_number: int
 
 
-class LineProblem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class LineProblem(Frozen):
     line_number: int
     message: str
 

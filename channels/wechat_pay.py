@@ -41,7 +41,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr, StrictInt, ValidationErro
 
 from channels.errors import (
     BadSignature,
-    BodyTooLarge,
     DecryptionFailed,
     ForeignMerchant,
     MalformedNotice,
@@ -49,8 +48,8 @@ from channels.errors import (
     UnknownSerial,
 )
 from channels.keys import KeyLoadError, load_certificate, load_public_key, require_rsa_public
-from channels.notices import MAX_NOTIFY_BYTES, ChannelNotice, NoticeKind, fen_to_yuan
-from domain.models import PaymentMethod
+from channels.notices import ChannelNotice, NoticeKind, fen_to_yuan, refuse_oversize
+from domain.models import Frozen, PaymentMethod
 
 TIMESTAMP = "Wechatpay-Timestamp"
 NONCE = "Wechatpay-Nonce"
@@ -81,10 +80,8 @@ _REFUND_STATES = {
 }
 
 
-class WechatPayMerchant(BaseModel):
+class WechatPayMerchant(Frozen):
     """Who we are at WeChat Pay, and the APIv3 key that opens notifications' resources."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     mchid: str
     appid: str
@@ -250,8 +247,7 @@ class WechatPayVerifier:
 
     def open_notice(self, headers: Mapping[str, str], body: bytes) -> ChannelNotice:
         """The verified, decrypted notice, or a `ChannelError` naming what is wrong."""
-        if len(body) > MAX_NOTIFY_BYTES:
-            raise BodyTooLarge(f"the body has {len(body)} bytes; the limit is {MAX_NOTIFY_BYTES}")
+        refuse_oversize(body)
         self.verify_signature(headers, body)
         try:
             data = json.loads(body)

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import SecretStr
 
 from channels.notices import yuan_to_fen
 from channels.wechat_pay import (
@@ -35,14 +35,13 @@ from channels.wechat_pay import (
     TIMESTAMP,
     signed_message,
 )
+from domain.models import Frozen
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 
 
-class SignedNotification(BaseModel):
+class SignedNotification(Frozen):
     """A notification ready to POST: its headers and the exact body they sign."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     headers: dict[str, str]
     body: bytes
