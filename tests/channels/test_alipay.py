@@ -38,7 +38,7 @@ def verifier(channel_key: KeyPair) -> AlipayVerifier:
 
 
 @pytest.fixture(scope="module")
-def sdk(channel_key: KeyPair):  # type: ignore[no-untyped-def]
+def sdk(channel_key: KeyPair):
     return alipay_sdk(channel_key.private_pem, channel_key.public_pem)
 
 

@@ -65,7 +65,7 @@ def verifier(channel_key: KeyPair) -> WechatPayVerifier:
 
 
 @pytest.fixture(scope="module")
-def core(channel_key: KeyPair):  # type: ignore[no-untyped-def]
+def core(channel_key: KeyPair):
     return wechat_core(channel_key.private_pem, channel_key.public_pem)
 
 
