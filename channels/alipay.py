@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from channels.errors import BadSignature, ForeignMerchant, MalformedNotice
 from channels.notices import ChannelNotice, NoticeKind, parse_yuan, refuse_oversize
-from domain.models import Frozen, PaymentMethod
+from domain.frozen import StrictFrozen
+from domain.models import PaymentMethod
 
 SIGN_TYPE = "RSA2"
 UNSIGNED = frozenset({"sign", "sign_type"})
@@ -49,7 +50,7 @@ _MAX_FIELDS = 100
 _PAID = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
 
 
-class AlipayMerchant(Frozen):
+class AlipayMerchant(StrictFrozen):
     """Who we are at Alipay: the ids a genuine notification for us carries (not secrets)."""
 
     app_id: str

@@ -11,7 +11,7 @@ A failure's text is the error's message, which names the problem and never a sec
 import json
 
 from channels.errors import ChannelError
-from domain.models import Frozen
+from domain.frozen import StrictFrozen
 
 ALIPAY_SUCCESS = b"success"
 ALIPAY_FAILURE = b"fail"
@@ -38,7 +38,7 @@ WECHAT_RESEND_S = (
 )
 
 
-class ChannelAnswer(Frozen):
+class ChannelAnswer(StrictFrozen):
     """An HTTP answer: status, body bytes, media type."""
 
     status_code: int

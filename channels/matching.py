@@ -27,10 +27,10 @@ from pydantic import Field
 
 from channels.reference import scan_memo
 from channels.statement import StatementLine
-from domain.models import Frozen
+from domain.frozen import StrictFrozen
 
 
-class OpenOrder(Frozen):
+class OpenOrder(StrictFrozen):
     """A corporate-transfer order waiting for its money."""
 
     order_id: str
@@ -47,7 +47,7 @@ class MatchKind(StrEnum):
     DUPLICATE = "duplicate"
 
 
-class LineOutcome(Frozen):
+class LineOutcome(StrictFrozen):
     line: StatementLine
     kind: MatchKind
     order_id: str | None = None  # the one order (matched, wrong_amount, duplicate)
@@ -55,7 +55,7 @@ class LineOutcome(Frozen):
     reason: str
 
 
-class StatementMatch(Frozen):
+class StatementMatch(StrictFrozen):
     outcomes: tuple[LineOutcome, ...]
     already_imported: tuple[str, ...] = ()  # bank references skipped as seen before
 

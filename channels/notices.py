@@ -18,7 +18,8 @@ from enum import StrEnum
 from pydantic import Field
 
 from channels.errors import AmountMismatch, BodyTooLarge, MalformedNotice, UnknownTrade
-from domain.models import Frozen, PaymentMethod
+from domain.frozen import StrictFrozen
+from domain.models import PaymentMethod
 
 # What a request body may weigh before it is refused unread. Real notifications are 1-3 KB.
 MAX_NOTIFY_BYTES = 32 * 1024
@@ -40,7 +41,7 @@ class NoticeKind(StrEnum):
     REFUND_FAILED = "refund_failed"  # WeChat REFUND.ABNORMAL / REFUND.CLOSED: nothing went back
 
 
-class ChannelNotice(Frozen):
+class ChannelNotice(StrictFrozen):
     """A notification whose signature and merchant identity were verified."""
 
     channel: PaymentMethod
@@ -65,7 +66,7 @@ class ChannelNotice(Frozen):
     full_refund: bool = False
 
 
-class ExpectedPayment(Frozen):
+class ExpectedPayment(StrictFrozen):
     """What the order says the channel must have been paid: the reference and the money."""
 
     out_trade_no: str

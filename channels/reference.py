@@ -19,7 +19,7 @@ import hashlib
 import re
 import unicodedata
 
-from domain.models import Frozen
+from domain.frozen import StrictFrozen
 
 PREFIX = "UA"
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -71,7 +71,7 @@ def parse_reference(text: str) -> str:
     return code
 
 
-class MemoScan(Frozen):
+class MemoScan(StrictFrozen):
     """The codes found in a memo: valid ones (each once, in order) and look-alikes that failed."""
 
     codes: tuple[str, ...] = ()

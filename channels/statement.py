@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from domain.models import Frozen
+from domain.frozen import StrictFrozen
 
 HEADER = ("booking_date", "amount", "currency", "payer_name", "memo", "bank_reference")
 MAX_LINES = 100_000
@@ -37,7 +37,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal("0.01")
 
 
-class StatementEntry(Frozen):
+class StatementEntry(StrictFrozen):
     """One credit on the account, as the writer takes it."""
 
     booking_date: date
@@ -54,7 +54,7 @@ class StatementLine(StatementEntry):
     line_number: int
 
 
-class LineProblem(Frozen):
+class LineProblem(StrictFrozen):
     line_number: int
     message: str
 

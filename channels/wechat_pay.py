@@ -49,7 +49,8 @@ from channels.errors import (
 )
 from channels.keys import KeyLoadError, load_certificate, load_public_key, require_rsa_public
 from channels.notices import ChannelNotice, NoticeKind, fen_to_yuan, refuse_oversize
-from domain.models import Frozen, PaymentMethod
+from domain.frozen import StrictFrozen
+from domain.models import PaymentMethod
 
 TIMESTAMP = "Wechatpay-Timestamp"
 NONCE = "Wechatpay-Nonce"
@@ -80,7 +81,7 @@ _REFUND_STATES = {
 }
 
 
-class WechatPayMerchant(Frozen):
+class WechatPayMerchant(StrictFrozen):
     """Who we are at WeChat Pay, and the APIv3 key that opens notifications' resources."""
 
     mchid: str

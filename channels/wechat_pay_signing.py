@@ -35,12 +35,12 @@ from channels.wechat_pay import (
     TIMESTAMP,
     signed_message,
 )
-from domain.models import Frozen
+from domain.frozen import StrictFrozen
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 
 
-class SignedNotification(Frozen):
+class SignedNotification(StrictFrozen):
     """A notification ready to POST: its headers and the exact body they sign."""
 
     headers: dict[str, str]
