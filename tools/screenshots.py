@@ -1,6 +1,6 @@
 """`make screenshots`: what an operator sees in the Temporal Web UI, as PNGs under docs/screenshots/.
 
-Role: run the whole stack (`python -m service.stack`: dev server with its Web UI, sandbox, worker,
+Role: run the whole stack (`python -m devstack`: dev server with its Web UI, sandbox, worker,
 demo batch) on free ports with a fresh temporary data directory; wait until the demo's runs are in
 the states worth showing (one escalated past the activation SLA while its config still
 propagates, one waiting in `needs_attention`, one cancelled and unwound, one failed); then open
@@ -10,13 +10,12 @@ save the saved-query lists and the run pages. Everything it started is stopped b
 Exit 0 when every PNG is written; 1 with one line otherwise (Chromium missing and not installable,
 the stack not ready, a scenario not reached in time, a page that did not render).
 
-Boundary: a developer tool. It reads runs through `service.upgrades` and the Web UI only; it never
+Boundary: a developer tool. It reads runs through `client.upgrades` and the Web UI only; it never
 sends a run a message (the stack's demo does the one cancel).
 """
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -32,12 +31,13 @@ from urllib.parse import quote
 
 from temporalio.client import Client
 
+from client import upgrades
 from domain.models import workflow_id_for
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
-from service import upgrades
 from service.ports import free_port
 from service.process import run_and_exit
+from service.supervise import Child, NotReady, until_ready
 from service.temporal import connect
 from tools.chromium import FLAGS, BrowserUnavailable, ensure_chromium
 
@@ -80,10 +80,9 @@ def say(line: str) -> None:
 # ------------------------------------------------------------------------------------- the stack
 @dataclass
 class StackProcess:
-    process: asyncio.subprocess.Process
+    child: Child
     port: int
     ui_port: int
-    log: Path
 
     @property
     def address(self) -> str:
@@ -105,42 +104,38 @@ async def start_stack(data_dir: Path, time_scale: str) -> StackProcess:
         UPGRADE_DEMO="1",
         PYTHONUNBUFFERED="1",
     )
-    log = data_dir / "stack.out"
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "service.stack", "--port", str(port), "--ui-port", str(ui_port),
-            cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-            stderr=asyncio.subprocess.STDOUT, process_group=0,
-        )  # fmt: skip
-    stack = StackProcess(process, port, ui_port, log)
-    say(f"screenshots: started the stack (pid {process.pid}), output in {log}")
-    deadline = time.monotonic() + STACK_READY_TIMEOUT_S
-    while "ready" not in log.read_text(errors="replace"):
-        if process.returncode is not None:
-            raise ScreenshotError(f"the stack exited with {process.returncode}: {_tail(log)}")
-        if time.monotonic() > deadline:
-            raise ScreenshotError(f"the stack was not ready within {STACK_READY_TIMEOUT_S:g}s")
-        await asyncio.sleep(0.5)
+    command = [sys.executable, "-m", "devstack", "--port", str(port), "--ui-port", str(ui_port)]
+    # SIGINT, as Ctrl-C on `make run`: the stack drains the worker, then stops the rest.
+    child = Child("stack", command, data_dir / "stack.out", env=env, cwd=ROOT,
+                  stop_timeout_s=STACK_STOP_TIMEOUT_S).start()  # fmt: skip
+    stack = StackProcess(child, port, ui_port)
+    say(f"screenshots: started the stack (pid {child.pid}), output in {child.log}")
+
+    async def ready() -> bool | None:
+        return True if "ready" in child.output() else None
+
+    def alive() -> None:
+        if not child.running:
+            raise ScreenshotError(f"the stack exited with {child.returncode}: {_tail(child)}")
+
+    try:
+        await until_ready("the stack", ready, timeout_s=STACK_READY_TIMEOUT_S, check=alive)
+    except NotReady:
+        await stop_stack(stack)
+        raise ScreenshotError(
+            f"the stack was not ready within {STACK_READY_TIMEOUT_S:g}s"
+        ) from None
     say(f"screenshots: stack ready, Web UI {stack.ui}")
     return stack
 
 
-def _tail(log: Path) -> str:
-    return " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+def _tail(child: Child) -> str:
+    return " | ".join(child.output().strip().splitlines()[-3:])
 
 
 async def stop_stack(stack: StackProcess) -> None:
-    """SIGINT, as Ctrl-C on `make run`: the stack drains the worker, then stops the rest."""
-    if stack.process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            stack.process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(stack.process.wait(), STACK_STOP_TIMEOUT_S)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(stack.process.pid, signal.SIGKILL)
-            await stack.process.wait()
-    say(f"screenshots: stack stopped (exit {stack.process.returncode})")
+    await stack.child.stop_async(signal.SIGINT)
+    say(f"screenshots: stack stopped (exit {stack.child.returncode})")
 
 
 # ----------------------------------------------------------------------------------- the scenes

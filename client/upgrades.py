@@ -26,6 +26,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.ack_journal import AckJournal, AckKind
 from domain.models import (
     CancelRequest,
     MessageAck,
@@ -37,7 +38,6 @@ from domain.models import (
 from domain.stages import Stage
 from domain.status import UpgradeStatus
 from domain.upgrade_input import build_upgrade_input
-from service.ack_journal import AckJournal, AckKind
 from workflows import search_attributes as sa
 from workflows.upgrade import INVALID_MESSAGE, WORKFLOW_NAME, UpgradeActivation
 
@@ -115,7 +115,7 @@ async def start_upgrade(
 ) -> StartResult:
     """Start the order's run, or report the one it already has (running or closed): never two.
 
-    With a `journal`, the answer is recorded there before it is returned (see `service.audit`).
+    With a `journal`, the answer is recorded there before it is returned (see `audit.checks`).
     """
     upgrade_input = build_upgrade_input(order, now or datetime.now(UTC), time_scale)
     try:
