@@ -126,8 +126,8 @@ class Supervisor:
             raise StackFailed(self._report(child, head))
         delay = policy.delay(len(deaths))
         supervised.restart_at = now + delay
+        self.say(self._report(child, self._exited(child)))
         self.say(
-            f"{self._report(child, self._exited(child))}\n"
             f"stack: restarting {child.name} in {delay:g}s "
             f"(exit {len(deaths)} of at most {policy.max_deaths - 1} within {policy.window_s:g}s)"
         )

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service.upgrades import UpgradeNotFound, upgrade_status
 
 from domain.stages import Stage
-from service.upgrades import UpgradeNotFound, upgrade_status
 from tests.e2e.stack import ROOT, LiveStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
