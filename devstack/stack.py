@@ -1,4 +1,4 @@
-"""The embedded default (`make run`, i.e. `python -m service.stack`): the Temporal dev server, the
+"""The embedded default (`make run`, i.e. `python -m devstack`): the Temporal dev server, the
 sandbox platform, the worker and the HTTP ingress, supervised by one foreground process.
 
 Role: bring the four up in dependency order on loopback, each waited for until it answers; on a

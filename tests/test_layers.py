@@ -79,7 +79,7 @@ def imports_of(path: Path) -> set[str]:
             if node.level:  # relative: inside the importing package
                 found.add(module_name(path).partition(".")[0])
             elif node.module is not None:
-                # `from service import upgrades` imports the module `service.upgrades`.
+                # `from client import upgrades` imports the module `client.upgrades`.
                 found.update(f"{node.module}.{alias.name}" for alias in node.names)
                 found.add(node.module)
     return {name for name in found if package_of(name) in PACKAGES}
