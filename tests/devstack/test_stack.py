@@ -12,7 +12,7 @@ from domain.models import PaymentMethod, UpgradeOrder
 from service.dev_server import dev_server_command
 from workflows.search_attributes import REGISTRATION
 
-# Scenario tokens of the sandbox (DESIGN.md section 3) and the order field each one is read from.
+# Scenario tokens of the sandbox (docs/platform-api.md) and the order field each one is read from.
 TOKEN_FIELDS = {
     "pay-fail": "transaction_id",
     "pay-review": "transaction_id",
