@@ -37,6 +37,4 @@ def test_a_query_time_is_in_utc_with_microseconds() -> None:
     beijing = timezone(timedelta(hours=8))
     moment = datetime(2026, 11, 24, 17, 5, 9, 42, tzinfo=beijing)
     assert moments.query_time(moment) == "2026-11-24T09:05:09.000042Z"
-    assert moments.query_time(moment) == (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    )
+    assert moments.query_time(moment) == (moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
