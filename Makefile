@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # The embedded default: Temporal dev server + sandbox + worker (+ a demo batch on a fresh .data).
 run: venv
-	$(BIN)/python -m service.stack
+	$(BIN)/python -m devstack
 
 test: venv
 	$(LINT)

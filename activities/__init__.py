@@ -21,8 +21,7 @@ from activities.scheduler import SchedulerActivities
 from activities.tickets import TicketActivities
 
 if TYPE_CHECKING:
-    from activities.http import PlatformClient
-    from service.settings import Settings
+    from activities.http import PlatformClient, PlatformSettings
 
 __all__ = [
     "BillingActivities",
@@ -72,7 +71,7 @@ def build_activities(client: "PlatformClient") -> list[Callable[..., Any]]:
     ]
 
 
-def create_platform_client(settings: "Settings") -> "PlatformClient":
+def create_platform_client(settings: "PlatformSettings") -> "PlatformClient":
     """The client for the configured platform (`UPGRADE_PLATFORM_URL`); close it on shutdown."""
     from activities.http import PlatformClient
 

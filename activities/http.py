@@ -10,18 +10,28 @@ every mutating call is idempotent on its key, a retry after a lost answer applie
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic_core import to_jsonable_python
 
 from activities.contract import IDEMPOTENCY_HEADER, error_from_response, not_json
-from service.settings import Settings
 
 USER_AGENT = "upgrade-activation/0.1"
 # Attempts per call before a momentary failure surfaces to Temporal, and the first back-off.
 QUICK_RETRIES = 4
 QUICK_RETRY_BASE_S = 0.02
+
+
+class PlatformSettings(Protocol):
+    """What the client needs of the process's settings (`service.settings.Settings` has it);
+    a protocol, so that activities depend on no layer above them."""
+
+    @property
+    def platform_url(self) -> str: ...
+
+    @property
+    def http_timeout_s(self) -> float: ...
 
 
 class PlatformClient:
@@ -30,7 +40,7 @@ class PlatformClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls, settings: PlatformSettings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> "PlatformClient":
         return cls(
             httpx.AsyncClient(

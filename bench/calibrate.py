@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.shape import FANOUT, SAGA_ACTIVITIES, Exchange, SagaSizes
 from bench.variants import bench_order, notice_for, start_real
-from service import upgrades
+from client import upgrades
 
 TIMER_WAIT_S = 30.0
 

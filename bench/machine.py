@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from service.stack import temporal_binary
+from service.dev_server import temporal_binary
 
 
 def _cpu_model() -> str:

@@ -29,9 +29,9 @@ from temporalio.service import RPCError
 from bench.driver import RunSample, run_sample
 from bench.measure import ProcessProbe, db_bytes
 from bench.variants import Variant, bench_order, notice_for, start_real
+from client import upgrades
 from domain.models import PaymentMethod, PaymentNotice
 from domain.status import UpgradeStatus
-from service import upgrades
 
 START_CONCURRENCY = 32
 # How many `confirm_payment` calls one client keeps open at once during the burst.

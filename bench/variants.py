@@ -10,7 +10,7 @@ REAL orders use the production policy (time scale 1: every wait a durable timer,
 per account), and a transaction carrying the sandbox's `pay-never` token, so that on REAL-http,
 as on REAL-inproc, the payment arrives by notification and not by an early poll.
 
-Boundary: client calls only (the saga's own `service.upgrades` for REAL); nothing is timed here.
+Boundary: client calls only (the saga's own `client.upgrades` for REAL); nothing is timed here.
 """
 
 from collections.abc import Awaitable, Callable
@@ -23,8 +23,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from bench.baselines import OneActivity, SagaShaped
 from bench.shape import SagaSizes, b3_input, blob
 from bench.worker_process import task_queue
+from client import upgrades
 from domain.models import PaymentMethod, PaymentNotice, UpgradeOrder, catalog_price
-from service import upgrades
 
 Drive = Callable[[Client, str], Awaitable[None]]
 

@@ -4,7 +4,7 @@ Pure functions of the status model (no clock, no I/O), so the workflow's Web UI 
 `starter.py follow` terminal view say the same thing about the same run.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.stages import FORWARD_STAGES, Stage
 from domain.status import UpgradeStatus
@@ -53,6 +53,20 @@ def pending_stages(status: UpgradeStatus) -> list[Stage]:
     if "capability" not in status.change_kinds:
         ahead = [s for s in ahead if s is not Stage.ALLOCATING_RESOURCES]
     return ahead
+
+
+def regions_applied(status: UpgradeStatus) -> int:
+    """How many regions have applied the new config."""
+    return sum(1 for r in status.regions if r.state == "applied")
+
+
+def rolled_back_at(status: UpgradeStatus) -> datetime | None:
+    """When the rollback compensation restored every region's previous config, if it did.
+
+    The region records keep the state they had reached before it, so a view says this beside them.
+    """
+    rollback = next((c for c in status.compensations if c.step == "rollback_config"), None)
+    return rollback.at if rollback is not None and rollback.outcome == "done" else None
 
 
 def span(delta: timedelta) -> str:

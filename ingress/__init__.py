@@ -1,7 +1,7 @@
 """The backend ingress: the HTTP front door of the saga (FastAPI, `python -m ingress`).
 
 Role: turn the payment channels' signed notifications and the backend's and operators' calls into
-the client-side operations of `service.upgrades` (start, status, confirm_payment, cancel, resolve),
+the client-side operations of `client.upgrades` (start, status, confirm_payment, cancel, resolve),
 answering with JSON or RFC 9457 problem details that name the offending field.
 
 Boundary: no business rule of the saga lives here. The workflow decides what a notice or a

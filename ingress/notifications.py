@@ -24,11 +24,11 @@ from typing import Literal
 import structlog
 from temporalio.client import Client
 
+from client import upgrades
+from client.ack_journal import AckJournal
 from domain.models import PaymentMethod, PaymentNotice, PaymentStatus
 from ingress import runs
 from ingress.problems import Kind, ProblemError, invalid
-from service import upgrades
-from service.ack_journal import AckJournal
 
 log = structlog.get_logger("ingress")
 

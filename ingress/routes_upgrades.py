@@ -2,7 +2,7 @@
 resolve it.
 
 Every one needs a bearer token (`ingress.auth`): the backend token or the operator token for
-start, status and cancel; the operator token for resolve. Each maps one `service.upgrades`
+start, status and cancel; the operator token for resolve. Each maps one `client.upgrades`
 operation to HTTP: a refusal by the run is 409 naming the field, an unknown order 404, input
 errors 422 naming the field. Status is the run's own answer to the `status` query, never a cache.
 """
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from temporalio.client import Client
 
+from client import upgrades
 from domain.models import CancelRequest, Identifier, MessageAck, Resolution, UpgradeOrder
 from domain.status import UpgradeStatus
 from ingress import runs
@@ -20,7 +21,6 @@ from ingress.auth import Role, require
 from ingress.problems import Kind, ProblemError, from_validation, responses
 from ingress.settings import IngressSettings, journal
 from ingress.temporal_link import TemporalLink, within
-from service import upgrades
 
 router = APIRouter(prefix="/v1/upgrades", tags=["upgrades"])
 _ORDER_ID: TypeAdapter[str] = TypeAdapter(Identifier)

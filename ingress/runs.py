@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.upgrades import UpgradeNotFound
 from domain.models import UpgradeOrder, workflow_id_for
 from domain.upgrade_input import UpgradeInput
-from service.upgrades import UpgradeNotFound
 from workflows import search_attributes as sa
 
 

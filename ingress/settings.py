@@ -12,8 +12,8 @@ the embedded stack usable out of the box and must never be used in production.
 
 from pydantic import Field, SecretStr, field_validator
 
+from client.ack_journal import AckJournal
 from domain.models import PaymentMethod
-from service.ack_journal import AckJournal
 from service.settings import Settings
 
 CHANNEL_SECRET_ENV_PREFIX = "UPGRADE_CHANNEL_SECRET_"

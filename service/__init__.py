@@ -1,1 +1,4 @@
-"""Process wiring shared by the worker, the CLIs and the tests: settings, logging, Temporal client."""
+"""Infrastructure shared by every process: settings, logging, metrics, the Temporal client
+(envconfig, payload codec, codec server), worker setup, process exit, free ports, the dev server's
+command line and child processes (`supervise`). No client operation, CLI or business logic here.
+"""

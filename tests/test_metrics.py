@@ -19,9 +19,9 @@ from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from client import upgrades
 from domain.models import Resolution, ResolutionAction
 from domain.stages import Stage
-from service import upgrades
 from service.metrics import MetricsUnavailable, metrics_runtime, metrics_url
 from service.ports import free_port
 from service.settings import load_settings

@@ -1,6 +1,6 @@
 """`make screenshots`: what an operator sees in the Temporal Web UI, as PNGs under docs/screenshots/.
 
-Role: run the whole stack (`python -m service.stack`: dev server with its Web UI, sandbox, worker,
+Role: run the whole stack (`python -m devstack`: dev server with its Web UI, sandbox, worker,
 demo batch) on free ports with a fresh temporary data directory; wait until the demo's runs are in
 the states worth showing (one escalated past the activation SLA while its config still
 propagates, one waiting in `needs_attention`, one cancelled and unwound, one failed); then open
@@ -10,14 +10,12 @@ save the saved-query lists and the run pages. Everything it started is stopped b
 Exit 0 when every PNG is written; 1 with one line otherwise (Chromium missing and not installable,
 the stack not ready, a scenario not reached in time, a page that did not render).
 
-Boundary: a developer tool. It reads runs through `service.upgrades` and the Web UI only; it never
+Boundary: a developer tool. It reads runs through `client.upgrades` and the Web UI only; it never
 sends a run a message (the stack's demo does the one cancel).
 """
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
 import shutil
 import signal
@@ -27,63 +25,31 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 from temporalio.client import Client
 
-from domain.models import workflow_id_for
+from client import upgrades
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
-from service import upgrades
 from service.ports import free_port
 from service.process import run_and_exit
+from service.supervise import Child, NotReady, until_ready
 from service.temporal import connect
-from tools.chromium import FLAGS, BrowserUnavailable, ensure_chromium
+from tools.chromium import BrowserUnavailable, ensure_chromium
+from tools.shots import CANCELLED, LAG, NOCAP, PAYFAIL, ScreenshotError, photograph, say
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "docs" / "screenshots"
-VIEWPORT = {"width": 1600, "height": 1000}
-MAX_PNG_BYTES = 500_000
 STACK_READY_TIMEOUT_S = 180.0
 STACK_STOP_TIMEOUT_S = 60.0
-PAGE_TIMEOUT_MS = 30_000
-
-LAG, NOCAP, CANCELLED, PAYFAIL = "DEMO-LAG-1", "DEMO-NOCAP-1", "DEMO-CANCEL-1", "DEMO-PAYFAIL-1"
-
-# The list columns an operator wants: our search attributes next to the id. The Web UI keeps its
-# settings in the browser's local storage (JSON values); a fresh profile gets these.
-COLUMNS_KEY = "namespace-workflow-table-columns"
-UI_SETTINGS = {
-    "navOpen": False,  # the side navigation folded: room for the columns
-    "timeFormat": "UTC",  # the times our details and CLI print
-}
-COLUMNS = [
-    "Status",
-    "Workflow ID",
-    "UpgradeStage",
-    "Escalated",
-    "PaymentMethod",
-    "ActivationDeadline",
-    "ActivationEta",
-]
-
-
-class ScreenshotError(Exception):
-    """Reported as one line; exit 1."""
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 # ------------------------------------------------------------------------------------- the stack
 @dataclass
 class StackProcess:
-    process: asyncio.subprocess.Process
+    child: Child
     port: int
     ui_port: int
-    log: Path
 
     @property
     def address(self) -> str:
@@ -105,42 +71,38 @@ async def start_stack(data_dir: Path, time_scale: str) -> StackProcess:
         UPGRADE_DEMO="1",
         PYTHONUNBUFFERED="1",
     )
-    log = data_dir / "stack.out"
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "service.stack", "--port", str(port), "--ui-port", str(ui_port),
-            cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-            stderr=asyncio.subprocess.STDOUT, process_group=0,
-        )  # fmt: skip
-    stack = StackProcess(process, port, ui_port, log)
-    say(f"screenshots: started the stack (pid {process.pid}), output in {log}")
-    deadline = time.monotonic() + STACK_READY_TIMEOUT_S
-    while "ready" not in log.read_text(errors="replace"):
-        if process.returncode is not None:
-            raise ScreenshotError(f"the stack exited with {process.returncode}: {_tail(log)}")
-        if time.monotonic() > deadline:
-            raise ScreenshotError(f"the stack was not ready within {STACK_READY_TIMEOUT_S:g}s")
-        await asyncio.sleep(0.5)
+    command = [sys.executable, "-m", "devstack", "--port", str(port), "--ui-port", str(ui_port)]
+    # SIGINT, as Ctrl-C on `make run`: the stack drains the worker, then stops the rest.
+    child = Child("stack", command, data_dir / "stack.out", env=env, cwd=ROOT,
+                  stop_timeout_s=STACK_STOP_TIMEOUT_S).start()  # fmt: skip
+    stack = StackProcess(child, port, ui_port)
+    say(f"screenshots: started the stack (pid {child.pid}), output in {child.log}")
+
+    async def ready() -> bool | None:
+        return True if "ready" in child.output() else None
+
+    def alive() -> None:
+        if not child.running:
+            raise ScreenshotError(f"the stack exited with {child.returncode}: {_tail(child)}")
+
+    try:
+        await until_ready("the stack", ready, timeout_s=STACK_READY_TIMEOUT_S, check=alive)
+    except NotReady:
+        await stop_stack(stack)
+        raise ScreenshotError(
+            f"the stack was not ready within {STACK_READY_TIMEOUT_S:g}s"
+        ) from None
     say(f"screenshots: stack ready, Web UI {stack.ui}")
     return stack
 
 
-def _tail(log: Path) -> str:
-    return " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+def _tail(child: Child) -> str:
+    return " | ".join(child.output().strip().splitlines()[-3:])
 
 
 async def stop_stack(stack: StackProcess) -> None:
-    """SIGINT, as Ctrl-C on `make run`: the stack drains the worker, then stops the rest."""
-    if stack.process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            stack.process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(stack.process.wait(), STACK_STOP_TIMEOUT_S)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(stack.process.pid, signal.SIGKILL)
-            await stack.process.wait()
-    say(f"screenshots: stack stopped (exit {stack.process.returncode})")
+    await stack.child.stop_async(signal.SIGINT)
+    say(f"screenshots: stack stopped (exit {stack.child.returncode})")
 
 
 # ----------------------------------------------------------------------------------- the scenes
@@ -175,110 +137,6 @@ async def wait_for_scenes(client: Client, timeout_s: float) -> None:
             if time.monotonic() > deadline:
                 raise ScreenshotError(f"{order_id} did not reach its scene within {timeout_s:g}s")
             await asyncio.sleep(1.0)
-
-
-# -------------------------------------------------------------------------------------- the shots
-@dataclass(frozen=True)
-class Shot:
-    name: str
-    path: str  # under the namespace's UI root
-    wait_for: str  # a text that appears once the page has its data
-    tab: str | None = None  # a run page tab to open first
-    scroll_to: str | None = None  # a heading to bring to the top of the window
-
-
-def list_path(query: str) -> str:
-    return "/workflows?query=" + quote(query, safe="")
-
-
-async def run_path(client: Client, order_id: str, tab: str = "history") -> str:
-    workflow_id = workflow_id_for(order_id)
-    description = await client.get_workflow_handle(workflow_id).describe()
-    return f"/workflows/{workflow_id}/{description.run_id}/{tab}"
-
-
-async def shots(client: Client) -> list[Shot]:
-    lag_page = await run_path(client, LAG)
-    nocap_page = await run_path(client, NOCAP)
-    cancelled_page = await run_path(client, CANCELLED)
-    return [
-        Shot("escalated-runs", list_path("Escalated = true"), workflow_id_for(LAG)),
-        Shot(
-            "needs-attention-runs",
-            list_path("UpgradeStage = 'needs_attention'"),
-            workflow_id_for(NOCAP),
-        ),
-        Shot(
-            "all-runs", list_path("WorkflowType = 'upgrade-activation'"), workflow_id_for(PAYFAIL)
-        ),
-        Shot("run-escalated-details", lag_page, "Current Details", tab="User Metadata"),
-        Shot(
-            "run-needs-attention-details",
-            nocap_page,
-            "Current Details",
-            tab="User Metadata",
-        ),
-        Shot("run-cancelled-details", cancelled_page, "Current Details", tab="User Metadata"),
-        Shot(
-            "run-cancelled-timeline",
-            cancelled_page,
-            "refund_payment",
-            tab="Timeline",
-            scroll_to="Timeline",
-        ),
-    ]
-
-
-async def take(browser: Any, ui: str, shot: Shot, out_dir: Path) -> Path:
-    context = await browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    columns = {"default": [{"label": c, "pinned": i < 2} for i, c in enumerate(COLUMNS)]}
-    settings = {**UI_SETTINGS, COLUMNS_KEY: columns}
-    script = "".join(
-        f"window.localStorage.setItem({json.dumps(key)}, {json.dumps(json.dumps(value))});"
-        for key, value in settings.items()
-    )
-    await context.add_init_script(script)
-    try:
-        page = await context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        await page.goto(ui + shot.path, wait_until="load")
-        if shot.tab is not None:
-            await page.get_by_text(shot.tab, exact=True).first.click()
-        try:
-            await page.get_by_text(shot.wait_for).first.wait_for(state="visible")
-        except Exception as error:
-            raise ScreenshotError(
-                f"{shot.name}: {shot.wait_for!r} never appeared on {shot.path}"
-            ) from error
-        if shot.scroll_to is not None:
-            heading = page.get_by_role("heading", name=shot.scroll_to, exact=True).first
-            await heading.evaluate("element => element.scrollIntoView({block: 'start'})")
-        await page.wait_for_timeout(1000)  # let late requests (counts, badges) settle
-        target = out_dir / f"{shot.name}.png"
-        await page.screenshot(path=str(target))
-    finally:
-        await context.close()
-    size = target.stat().st_size
-    if size > MAX_PNG_BYTES:
-        raise ScreenshotError(f"{target} is {size} bytes, over {MAX_PNG_BYTES}")
-    say(f"screenshots: wrote {target} ({size // 1000} KB)")
-    return target
-
-
-async def photograph(client: Client, ui: str, chromium: Path, out_dir: Path) -> list[Path]:
-    from playwright.async_api import async_playwright
-
-    written: list[Path] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=list(FLAGS)
-        )
-        try:
-            for shot in await shots(client):
-                written.append(await take(browser, ui, shot, out_dir))
-        finally:
-            await browser.close()
-    return written
 
 
 # ------------------------------------------------------------------------------------------ main

@@ -4,29 +4,29 @@ at a high time scale, and optionally the HTTP ingress (`start(ingress=True)`, wi
 development secrets). Commands run the way an operator runs them: `python starter.py ...`,
 `python -m sandbox ...`. The fault suite (`tests/faults/`) also kills and restarts them one by
 one (a second worker, SIGKILL, the dev server again on the same database file and port).
+Processes are `service.supervise.Child`ren, as in `make run` and the benchmark.
 """
 
 import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from temporalio.client import Client
 
 from ingress.settings import development_env
+from service.dev_server import dev_server_command, temporal_binary
 from service.ports import free_port
-from service.stack import dev_server_command, temporal_binary
+from service.supervise import Child, http_ok, port_open, wait_until
 from service.temporal import connect
 
 ROOT = Path(__file__).resolve().parents[2]
+STOP_TIMEOUT_S = 20.0  # from SIGTERM to SIGKILL
 
 
 @dataclass
@@ -48,7 +48,7 @@ class LiveStack:
     sandbox_port: int = field(default_factory=free_port)
     ingress_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    children: dict[str, Child] = field(default_factory=dict)
     _client: Client | None = None
 
     async def client(self) -> Client:
@@ -81,11 +81,17 @@ class LiveStack:
     def ingress_url(self) -> str:
         return f"http://127.0.0.1:{self.ingress_port}"
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
-        log = (self.data_dir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            args, cwd=ROOT, env=self.env | (env or {}), stdout=log, stderr=subprocess.STDOUT
-        )
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        """The stack's processes by name, as started (a restarted one replaces its entry)."""
+        return {name: child.process for name, child in self.children.items() if child.process}
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
+        # In the test's own process group: an interrupted pytest takes them along.
+        child = Child(name, args, self.data_dir / f"{name}.log", env=self.env | (env or {}),
+                      cwd=ROOT, stop_timeout_s=STOP_TIMEOUT_S, own_group=False)  # fmt: skip
+        self.children[name] = child.start()
+        return child
 
     def start(self, ingress: bool = False) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -124,56 +130,37 @@ class LiveStack:
         self._spawn(name, [sys.executable, "worker.py"], metrics | (env or {}))
 
     def running(self, name: str) -> bool:
-        proc = self.processes.get(name)
-        return proc is not None and proc.poll() is None
+        child = self.children.get(name)
+        return child is not None and child.running
 
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int:
         """Send `sig` to one of the stack's processes and wait for it to end; its exit status."""
-        proc = self.processes[name]
-        if proc.poll() is None:
-            proc.send_signal(sig)
-        return proc.wait(timeout=60)
-
-    def _check_alive(self, name: str) -> None:
-        proc = self.processes[name]
-        if proc.poll() is not None:
-            log = (self.data_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
+        child = self.children[name]
+        child.send(sig)
+        return child.wait(60)
 
     def _wait_port(self, port: int, name: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive(name)
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"{name} did not listen on {port}")
+        child = self.children[name]
+        wait_until(f"{name} on port {port}", lambda: port_open(port), timeout_s=timeout,
+                   check=lambda: self._check_alive(child))  # fmt: skip
 
     def _wait_http(self, url: str, name: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive(name)
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{name} did not answer {url}")
+        child = self.children[name]
+        wait_until(f"{name} at {url}", lambda: http_ok(url), timeout_s=timeout,
+                   check=lambda: self._check_alive(child))  # fmt: skip
+
+    @staticmethod
+    def _check_alive(child: Child) -> None:
+        if not child.running:
+            log = child.output()[-3000:]
+            raise RuntimeError(f"{child.name} exited with {child.returncode}:\n{log}")
 
     def stop(self) -> None:
-        workers = [n for n in self.processes if n.startswith("worker")]
+        workers = [n for n in self.children if n.startswith("worker")]
         for name in ("ingress", *workers, "sandbox", "temporal"):
-            proc = self.processes.get(name)
-            if proc is None or proc.poll() is not None:
-                continue
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            child = self.children.get(name)
+            if child is not None:
+                child.stop()
 
     async def run(
         self, *args: str, timeout: float = 120, env: dict[str, str] | None = None

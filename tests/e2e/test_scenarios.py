@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
+from client.upgrades import UpgradeNotFound, upgrade_status
 from domain.stages import Stage
-from service.upgrades import UpgradeNotFound, upgrade_status
 from tests.e2e.stack import ROOT, LiveStack
 from tests.polling import eventually
 

@@ -2,7 +2,7 @@
 stages, wait until each is terminal (naming any that is not, with its stage and last error), run
 `starter.py audit` on the batch, and record orders run / completed / lost / duplicated.
 
-Orders are started in-process through `service.upgrades` with the stack's acknowledgement journal,
+Orders are started in-process through `client.upgrades` with the stack's acknowledgement journal,
 exactly what `starter.py start` does (without a Python process per order, which on a 2-core
 machine would itself be a CPU fault at a high time scale).
 """
@@ -18,11 +18,11 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from client.ack_journal import AckJournal
+from client.upgrades import UpgradeNotFound, start_upgrade, upgrade_status
 from domain.models import UpgradeOrder, catalog_price
 from domain.stages import Stage
-from service.ack_journal import AckJournal
 from service.settings import TASK_QUEUE
-from service.upgrades import UpgradeNotFound, start_upgrade, upgrade_status
 from tests.e2e.stack import LiveStack
 
 # 2 h of SLA is 12 s here, an alipay deadline 3 s, an advanced-permission propagation 5-6.5 s:

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from client.upgrades import confirm_payment, upgrade_status
 from domain.models import PaymentNotice, UpgradeOrder
 from domain.stages import Stage
-from service.upgrades import confirm_payment, upgrade_status
 from tests.e2e.stack import CliResult, LiveStack
 from tests.faults.harness import (
     FaultRecord,

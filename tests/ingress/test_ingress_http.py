@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from client.ack_journal import AckJournal, read_acks
 from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS, DEV_OPERATOR_TOKEN
 from ingress.signature import sign
-from service.ack_journal import AckJournal, read_acks
 from tests.e2e.stack import ROOT, LiveStack, free_port
 from tests.polling import eventually
 

@@ -52,7 +52,7 @@ def test_development_env_names_every_channel_variable() -> None:
 def test_make_run_fills_in_development_values_and_never_prints_real_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from service.stack import apply_ingress_secrets
+    from devstack.stack import apply_ingress_secrets
 
     monkeypatch.setenv("UPGRADE_OPERATOR_TOKEN", "prod-operator-token-value")
     monkeypatch.setenv("UPGRADE_CHANNEL_SECRET_ALIPAY", "")

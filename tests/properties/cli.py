@@ -15,6 +15,7 @@ from typing import Any
 from unittest import mock
 
 import starter
+from cli import commands
 from tests.strategies import Bad
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def run_in_process(argv: Sequence[str]) -> CliRun:
 
     out, err = io.StringIO(), io.StringIO()
     with (
-        mock.patch.object(starter, "connect", tripwire),
+        mock.patch.object(commands, "connect", tripwire),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):

@@ -32,12 +32,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain.models import PaymentMethod, PaymentStatus, workflow_id_for
 from ingress.app import create_app
 from ingress.routes_payments import MAX_BODY_BYTES
 from ingress.settings import IngressSettings
 from ingress.signature import HEADER, sign
-from service import upgrades
 from tests.fakes import FakePlatform
 from tests.properties.counts import tally
 from tests.strategies import (

@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain.models import PaymentNotice, PaymentStatus, UpgradeOrder
 from domain.stages import Stage
-from service import upgrades
 from service.codec import ENCODING
 from service.settings import Settings
 from service.temporal import connect

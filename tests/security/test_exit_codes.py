@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain.models import PaymentStatus
-from service import upgrades
 from tests.fakes import FakePlatform
 from tests.workflows.helpers import fake_worker, make_order
 

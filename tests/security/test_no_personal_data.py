@@ -9,9 +9,9 @@ import uuid
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain.models import Resolution, ResolutionAction, UpgradeOrder
 from domain.stages import Stage
-from service import upgrades
 from tests.fakes import FakePlatform
 from tests.polling import eventually
 from tests.security.pii import leaks, personal_values, unencrypted_surfaces

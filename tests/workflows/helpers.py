@@ -8,9 +8,9 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from client.upgrades import _start_attributes
 from domain.models import UpgradeOrder, catalog_price
 from domain.upgrade_input import build_upgrade_input
-from service.upgrades import _start_attributes
 from service.worker_setup import build_worker
 from tests.fakes import FakePlatform
 from workflows.upgrade import UpgradeActivation

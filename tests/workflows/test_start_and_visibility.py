@@ -5,9 +5,9 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain.models import PaymentStatus
 from domain.stages import Stage
-from service import upgrades
 from tests.fakes import FakePlatform
 from tests.polling import eventually
 from tests.workflows.helpers import fake_worker, make_order

@@ -26,6 +26,8 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.ack_journal import AckJournal, AckKind
+from client.errors import MessageRejected, MessageTimeout, UpgradeNotFound
 from domain.models import (
     CancelRequest,
     MessageAck,
@@ -37,40 +39,25 @@ from domain.models import (
 from domain.stages import Stage
 from domain.status import UpgradeStatus
 from domain.upgrade_input import build_upgrade_input
-from service.ack_journal import AckJournal, AckKind
 from workflows import search_attributes as sa
 from workflows.upgrade import INVALID_MESSAGE, WORKFLOW_NAME, UpgradeActivation
 
-
-class UpgradeNotFound(LookupError):
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"no upgrade for order {order_id!r}")
-        self.order_id = order_id
-
-
-class MessageRejected(ValueError):
-    """The run refused a message (validator); nothing was recorded. `field` names the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class MessageTimeout(TimeoutError):
-    """No answer from the run within the caller's limit: typically no worker is running. The
-    message may still be applied when a worker picks it up; every message is safe to send again
-    (a repeated notice is a `duplicate`, a repeated cancel waits for the same end)."""
-
-    def __init__(self, order_id: str, seconds: float | None) -> None:
-        # Without a caller's limit, the server's own deadline ran out (an overloaded server).
-        limit = f"within {seconds:g}s" if seconds else "before the server's deadline"
-        super().__init__(
-            f"no answer from the upgrade of order {order_id!r} {limit} (is a worker "
-            "running?); it may still be applied later: check `status`, sending it again is safe"
-        )
-        self.order_id = order_id
-        self.seconds = seconds
+# The errors are part of this module's interface (`upgrades.UpgradeNotFound`, ...).
+__all__ = [
+    "DEFAULT_LIST_QUERY",
+    "MessageRejected",
+    "MessageTimeout",
+    "StartResult",
+    "UpgradeListing",
+    "UpgradeNotFound",
+    "cancel",
+    "confirm_payment",
+    "list_upgrades",
+    "resolve",
+    "start_upgrade",
+    "upgrade_status",
+    "wait_result",
+]
 
 
 @dataclass(frozen=True)
@@ -115,7 +102,7 @@ async def start_upgrade(
 ) -> StartResult:
     """Start the order's run, or report the one it already has (running or closed): never two.
 
-    With a `journal`, the answer is recorded there before it is returned (see `service.audit`).
+    With a `journal`, the answer is recorded there before it is returned (see `audit.checks`).
     """
     upgrade_input = build_upgrade_input(order, now or datetime.now(UTC), time_scale)
     try:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from service import upgrades
+from client import upgrades
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["--order-id", "CLI-1", "--account-id", "a1", "--app-id", "p1", "--from-plan", "basic",
          "--to-plan", "premium", "--payment-method", "alipay", "--transaction-id", "t1"]  # fmt: skip
 

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 
 from rich.console import Console
 
+from cli import follow_view
 from domain import progress
 from domain.stages import Stage
 from domain.status import (
     UpgradeStatus,
 )
-from service import follow_view
 from tests.statuses import at, cancelled_status, make_status, needs_attention_status, records
 
 

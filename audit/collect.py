@@ -1,13 +1,13 @@
 """Gathers the audit's facts from the three places that hold them.
 
-- the acknowledgement journal (`$UPGRADE_DATA_DIR/acks.jsonl`, see `service.ack_journal`);
+- the acknowledgement journal (`$UPGRADE_DATA_DIR/acks.jsonl`, see `client.ack_journal`);
 - the platform's effects ledger (`GET /v1/sandbox/ledger` on the sandbox);
 - Temporal: every run of `upgrade-activation` (a visibility list to find them, then `describe`
   for the authoritative status and search attributes, and the history for the input, the final
   status and any workflow task failure). The visibility store may lag a just-started run, so
   every order the journal names is also looked up by workflow id.
 
-Boundary: I/O only; the verdict is `service.audit`'s.
+Boundary: I/O only; the verdict is `audit.checks`'s.
 """
 
 import asyncio
@@ -20,10 +20,11 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
+from audit.facts import AuditFacts, LedgerEntry, RunFacts
+from client.ack_journal import read_acks
+from domain.moments import query_time
 from domain.status import UpgradeStatus
 from domain.upgrade_input import UpgradeInput
-from service.ack_journal import read_acks
-from service.audit import AuditFacts, LedgerEntry, RunFacts
 from workflows import search_attributes as sa
 from workflows.upgrade import WORKFLOW_NAME
 
@@ -49,14 +50,10 @@ async def fetch_ledger(platform_url: str, timeout_s: float = 30.0) -> list[Ledge
     return [LedgerEntry.model_validate(entry) for entry in response.json()]
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 async def _list_runs(client: Client, since: datetime | None) -> set[tuple[str, str]]:
     query = f"WorkflowType = '{WORKFLOW_NAME}'"
     if since is not None:
-        query += f" AND (StartTime >= '{_iso(since)}' OR CloseTime >= '{_iso(since)}')"
+        query += f" AND (StartTime >= '{query_time(since)}' OR CloseTime >= '{query_time(since)}')"
     return {(wf.id, wf.run_id) async for wf in client.list_workflows(query)}
 
 

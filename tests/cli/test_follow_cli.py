@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain.models import PaymentNotice, PaymentStatus
 from domain.stages import FORWARD_STAGES, Stage
-from service import upgrades
 from tests.fakes import FakePlatform
 from tests.workflows.helpers import fake_worker, make_order
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<order>\S+) (?P<stage>[a-z_]+)( |$)")
 
 

@@ -3,7 +3,7 @@
 Role: pure functions from the status model to rich renderables (the live view on a terminal), to
 one plain line (the view without a terminal, one line per change), and to the change key that
 decides when something worth a new line or a new JSON record happened. No I/O, no Temporal: the
-polling loop lives in `service.follow`, so everything here is unit-tested on statuses built by hand.
+polling loop lives in `cli.follow`, so everything here is unit-tested on statuses built by hand.
 
 Times are shown in UTC (the workflow's clock), as in `starter.py status` and the Web UI details.
 """
@@ -16,9 +16,16 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from domain.progress import pending_stages, record_state, span
+from domain.moments import shown
+from domain.progress import (
+    pending_stages,
+    record_state,
+    regions_applied,
+    rolled_back_at,
+    span,
+)
 from domain.stages import Stage
-from domain.status import RegionProgress, UpgradeStatus
+from domain.status import UpgradeStatus
 
 _STAGE_STYLE = {
     Stage.ACTIVE: "bold green",
@@ -38,12 +45,6 @@ _STATE_STYLE = {
     "reached": "bold",
 }
 _REGION_STYLE = {"applied": "green", "pushed": "cyan", "pending": "dim", "rolled_back": "yellow"}
-
-
-def when(moment: datetime | None, *, with_date: bool = False) -> str:
-    if moment is None:
-        return "-"
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%m-%d %H:%M:%S")
 
 
 def _took(status: UpgradeStatus, index: int, now: datetime) -> str:
@@ -66,8 +67,8 @@ def stage_table(status: UpgradeStatus, now: datetime) -> Table:
         table.add_row(
             Text(str(record.stage), style=_STAGE_STYLE.get(record.stage, "")),
             Text(state, style=_STATE_STYLE.get(state, "")),
-            when(record.started_at),
-            when(record.ended_at) if not record.stage.is_terminal else "",
+            shown(record.started_at),
+            shown(record.ended_at) if not record.stage.is_terminal else "",
             _took(status, index, now),
             str(record.attempts) if record.attempts else "",
             Text(record.last_error or "", style="red"),
@@ -77,19 +78,14 @@ def stage_table(status: UpgradeStatus, now: datetime) -> Table:
     return table
 
 
-def regions_applied(regions: list[RegionProgress]) -> int:
-    return sum(1 for r in regions if r.state == "applied")
-
-
 def regions_view(status: UpgradeStatus) -> RenderableType:
-    applied = regions_applied(status.regions)
+    applied = regions_applied(status)
     total = len(status.regions)
     header = Table.grid(padding=(0, 1))
     summary = Text(f"{applied}/{total} applied")
-    rollback = next((c for c in status.compensations if c.step == "rollback_config"), None)
-    if rollback is not None and rollback.outcome == "done":
-        # Region records keep the state reached before the rollback compensation restored them.
-        summary.append(f", then all rolled back at {when(rollback.at)}", style="yellow")
+    rolled_back = rolled_back_at(status)
+    if rolled_back is not None:
+        summary.append(f", then all rolled back at {shown(rolled_back)}", style="yellow")
     header.add_row(
         Text("regions", style="bold"),
         ProgressBar(total=total, completed=applied, width=32),
@@ -103,7 +99,7 @@ def regions_view(status: UpgradeStatus) -> RenderableType:
             region.region,
             Text(region.state, style=_REGION_STYLE.get(region.state, "")),
             str(region.pushes),
-            when(region.applied_at),
+            shown(region.applied_at),
         )
     return Group(header, table)
 
@@ -114,9 +110,9 @@ def eta_text(status: UpgradeStatus, now: datetime) -> Text:
     if eta.earliest is None or eta.latest is None:
         text.append("none now", style="yellow")
     elif status.stage is Stage.ACTIVE:
-        text.append(f"activated at {when(eta.latest, with_date=True)} UTC", style="green")
+        text.append(f"activated at {shown(eta.latest, with_date=True)} UTC", style="green")
     else:
-        text.append(f"{when(eta.earliest, with_date=True)} … {when(eta.latest)} UTC")
+        text.append(f"{shown(eta.earliest, with_date=True)} … {shown(eta.latest)} UTC")
         text.append(f"  (in {span(eta.earliest - now)} to {span(eta.latest - now)})", style="dim")
     text.append(f"\nbasis: {eta.basis}", style="dim")
     return text
@@ -137,11 +133,11 @@ def header_text(status: UpgradeStatus) -> Text:
     if payment.via:
         text.append(f" via {payment.via}")
     if payment.confirmed_at:
-        text.append(f" at {when(payment.confirmed_at)}")
+        text.append(f" at {shown(payment.confirmed_at)}")
     elif payment.deadline:
-        text.append(f", deadline {when(payment.deadline)}, polled {payment.polls}x")
+        text.append(f", deadline {shown(payment.deadline)}, polled {payment.polls}x")
     if status.activation_deadline:
-        text.append(f"; activation SLA {when(status.activation_deadline)}")
+        text.append(f"; activation SLA {shown(status.activation_deadline)}")
     return text
 
 
@@ -150,7 +146,7 @@ def attention_text(status: UpgradeStatus) -> Text | None:
     if attention is None:
         return None
     text = Text("needs attention ", style="bold magenta")
-    text.append(f"{attention.reason} since {when(attention.since)}: {attention.detail}")
+    text.append(f"{attention.reason} since {shown(attention.since)}: {attention.detail}")
     actions = ", ".join(attention.allowed)
     text.append(
         f"\n  answer with: starter.py resolve {status.order_id} --action {{{actions}}}",
@@ -169,8 +165,8 @@ def escalations_table(status: UpgradeStatus) -> Table:
             str(e.severity),
             str(e.stage),
             e.ticket_id,
-            when(e.opened_at),
-            when(e.closed_at) if e.closed_at else Text("open", style="red"),
+            shown(e.opened_at),
+            shown(e.closed_at) if e.closed_at else Text("open", style="red"),
         )
     return table
 
@@ -181,7 +177,7 @@ def compensations_table(status: UpgradeStatus) -> Table:
         table.add_column(column, no_wrap=True)
     table.add_column("detail", overflow="fold", max_width=60)
     for c in status.compensations:
-        table.add_row(c.step, c.outcome, when(c.at), c.detail)
+        table.add_row(c.step, c.outcome, shown(c.at), c.detail)
     return table
 
 
@@ -222,7 +218,7 @@ def change_key(status: UpgradeStatus) -> Hashable:
 
 def status_line(status: UpgradeStatus) -> str:
     """One line per change when there is no terminal to redraw (`follow` piped or logged)."""
-    parts = [when(status.updated_at, with_date=True), status.order_id, str(status.stage)]
+    parts = [shown(status.updated_at, with_date=True), status.order_id, str(status.stage)]
     current = status.stages[-1] if status.stages else None
     if current is not None and current.attempts:
         parts.append(f"attempts={current.attempts}")
@@ -231,13 +227,13 @@ def status_line(status: UpgradeStatus) -> str:
     if status.payment.status != "succeeded":
         parts.append(f"payment={status.payment.status}")
     if status.regions:
-        parts.append(f"regions={regions_applied(status.regions)}/{len(status.regions)} applied")
+        parts.append(f"regions={regions_applied(status)}/{len(status.regions)} applied")
         lagging = [r.region for r in status.regions if r.state == "pushed" and r.pushes > 1]
         if lagging:
             parts.append(f"re-pushed={','.join(lagging)}")
     eta = status.eta
     if eta.earliest is not None and eta.latest is not None and not status.stage.is_terminal:
-        parts.append(f"eta={when(eta.earliest)}..{when(eta.latest)}")
+        parts.append(f"eta={shown(eta.earliest)}..{shown(eta.latest)}")
     if status.attention:
         parts.append(f"needs_attention={status.attention.reason}")
     open_tickets = [f"{e.reason}:{e.ticket_id}" for e in status.escalations if e.closed_at is None]
@@ -253,6 +249,6 @@ def status_line(status: UpgradeStatus) -> str:
 
 
 def final_line(status: UpgradeStatus) -> str:
-    ended = f" at {when(status.finished_at, with_date=True)} UTC" if status.finished_at else ""
+    ended = f" at {shown(status.finished_at, with_date=True)} UTC" if status.finished_at else ""
     reason = f": {status.reason}" if status.reason else ""
     return f"{status.order_id} ended {status.stage}{ended}{reason}"

@@ -6,7 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from service.ack_journal import AckJournal, read_acks
+from client.ack_journal import AckJournal, read_acks
 
 WRITERS = 6
 RECORDS_EACH = 150
@@ -15,7 +15,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from service.ack_journal import AckJournal
+    from client.ack_journal import AckJournal
     journal = AckJournal(Path(sys.argv[1]))
     for n in range(int(sys.argv[3])):
         journal.record("notice", f"ORD-{sys.argv[2]}-{n}", "upgrade-x", "accepted",

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from devstack.demo import DEMO_CANCELLED, load_demo_orders
 from domain.catalog import ChangeKind, load_catalog
 from domain.models import PaymentMethod, UpgradeOrder
-from service.stack import DEMO_CANCELLED, dev_server_command, load_demo_orders
+from service.dev_server import dev_server_command
 from workflows.search_attributes import REGISTRATION
 
-# Scenario tokens of the sandbox (DESIGN.md section 3) and the order field each one is read from.
+# Scenario tokens of the sandbox (docs/platform-api.md) and the order field each one is read from.
 TOKEN_FIELDS = {
     "pay-fail": "transaction_id",
     "pay-review": "transaction_id",

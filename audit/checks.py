@@ -21,111 +21,33 @@ could be, and reports the order id with a one-line reason:
 - `lost_notice`: an accepted payment confirmation, yet the order expired for lack of payment.
 - `task_failure`: a workflow task failed (a bug or non-determinism) in any history.
 
-Boundary: no I/O and no clock; the collector (`service.audit_collect`) gathers the facts.
+Boundary: no I/O and no clock; the collector (`audit.collect`) gathers the facts, `audit.facts`
+holds their models, `audit.scope` narrows them to some orders.
 """
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from audit.facts import (
+    DEFAULT_SLACK,
+    DUPLICATION_KINDS,
+    LOSS_KINDS,
+    AuditFacts,
+    AuditReport,
+    AuditSummary,
+    LedgerEntry,
+    RunFacts,
+    Violation,
+    ViolationKind,
+)
+from client.ack_journal import AckRecord
 from domain.effects import UNDONE_BY, Effect
 from domain.eta import remaining_plan
-from domain.policy import OrderPolicy
+from domain.moments import utc_stamp
 from domain.stages import Stage
-from service.ack_journal import AckRecord
 
-ViolationKind = Literal[
-    "duplicate_run",
-    "missing_run",
-    "lost_run",
-    "stuck_run",
-    "duplicate_effect",
-    "effects_not_netted",
-    "lost_notice",
-    "task_failure",
-]
-LOSS_KINDS = frozenset({"missing_run", "lost_run", "stuck_run", "lost_notice"})
-DUPLICATION_KINDS = frozenset({"duplicate_run", "duplicate_effect"})
-
-DEFAULT_SLACK = timedelta(seconds=60)
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class LedgerEntry(Frozen):
-    """One applied effect, as the sandbox ledger reports it."""
-
-    seq: int
-    system: str
-    action: str
-    order_id: str
-    key: str
-    at: datetime
-    detail: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def effect(self) -> str:
-        return f"{self.system}/{self.action}"
-
-
-class RunFacts(Frozen):
-    """One Temporal run (execution) of the saga, from describe and its history."""
-
-    order_id: str
-    workflow_id: str
-    run_id: str
-    # The first run of its continue-as-new chain (its own id when it started the chain).
-    chain_id: str
-    # Temporal's execution status, lower case: running, completed, continued_as_new, failed, ...
-    status: str
-    started_at: datetime
-    # When the chain started (a continuation carries its first run's start).
-    chain_started_at: datetime
-    closed_at: datetime | None = None
-    # The saga's stage: the final status for a completed run, the search attribute otherwise.
-    stage: str | None = None
-    payment_status: str | None = None
-    escalated: bool = False
-    activation_deadline: datetime | None = None
-    policy: OrderPolicy | None = None
-    task_failures: tuple[str, ...] = ()
-    # What it is doing right now (pending activities), for the reason line of a stuck run.
-    pending: str = ""
-
-
-class AuditFacts(Frozen):
-    now: datetime
-    acks: tuple[AckRecord, ...] = ()
-    ledger: tuple[LedgerEntry, ...] = ()
-    runs: tuple[RunFacts, ...] = ()
-    # Unreadable journal lines (a process killed mid-write), reported as a note.
-    torn_acks: int = 0
-
-
-class Violation(Frozen):
-    order_id: str
-    kind: ViolationKind
-    reason: str
-
-
-class AuditSummary(Frozen):
-    orders: int
-    terminal: int
-    lost: int
-    duplicated: int
-    stages: dict[str, int]
-
-
-class AuditReport(Frozen):
-    clean: bool
-    summary: AuditSummary
-    violations: tuple[Violation, ...]
-    notes: tuple[str, ...]
+__all__ = ["DEFAULT_SLACK", "audit", "expected_end"]
 
 
 # Logical effects that happen at most once per order (plus a qualifier from the detail): a second
@@ -163,10 +85,6 @@ _KEPT_BY_ACTIVE = (
     Effect.ACTIVATE_ENTITLEMENTS,
 )
 _WAITING_FOR_A_PERSON = frozenset({Stage.NEEDS_ATTENTION.value})
-
-
-def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seconds(delta: timedelta) -> str:
@@ -264,11 +182,11 @@ class _Auditor:
             return None
         if not chains:
             if started:
-                self.flag(order_id, "missing_run", f"start acknowledged at {_ts(started[0].at)} "
+                self.flag(order_id, "missing_run", f"start acknowledged at {utc_stamp(started[0].at)} "
                           f"(run {started[0].run_id}), but Temporal has no run")  # fmt: skip
             elif order_acks:
                 self.flag(order_id, "missing_run", f"{order_acks[0].kind} acknowledged at "
-                          f"{_ts(order_acks[0].at)}, but Temporal has no run")  # fmt: skip
+                          f"{utc_stamp(order_acks[0].at)}, but Temporal has no run")  # fmt: skip
             elif order_ledger:
                 self.flag(order_id, "missing_run", f"{len(order_ledger)} platform effect(s) "
                           f"(first {order_ledger[0].effect}) but no run in Temporal")  # fmt: skip
@@ -304,7 +222,7 @@ class _Auditor:
             )
             return
         self.flag(order_id, "stuck_run", f"not terminal {_seconds(late)} after its expected end "
-                  f"{_ts(bound)} (slack {_seconds(self.slack)}), {where}")  # fmt: skip
+                  f"{utc_stamp(bound)} (slack {_seconds(self.slack)}), {where}")  # fmt: skip
 
     def check_acks(self, order_id: str, order_acks: list[AckRecord], final: str | None) -> None:
         if final is None:
@@ -312,7 +230,7 @@ class _Auditor:
         for ack in order_acks:
             told = ack.stage
             if told and Stage(told).is_terminal and told != final:
-                self.flag(order_id, "lost_run", f"{ack.kind} acknowledged at {_ts(ack.at)} "
+                self.flag(order_id, "lost_run", f"{ack.kind} acknowledged at {utc_stamp(ack.at)} "
                           f"reported stage {told}, but the run ended {final}")  # fmt: skip
             if (
                 ack.kind == "notice"
@@ -321,7 +239,7 @@ class _Auditor:
                 and final == Stage.EXPIRED
             ):
                 self.flag(order_id, "lost_notice", f"payment confirmation accepted at "
-                          f"{_ts(ack.at)}, yet the order expired waiting for payment")  # fmt: skip
+                          f"{utc_stamp(ack.at)}, yet the order expired waiting for payment")  # fmt: skip
 
     def check_effects(self, order_id: str, entries: list[LedgerEntry]) -> None:
         for key, count in Counter(e.key for e in entries).items():
@@ -392,38 +310,3 @@ class _Auditor:
 def audit(facts: AuditFacts, slack: timedelta = DEFAULT_SLACK) -> AuditReport:
     """Every violation found in `facts`; `clean` when there is none."""
     return _Auditor(facts, slack).run()
-
-
-def scope_since(facts: AuditFacts, since: datetime) -> AuditFacts:
-    """Only the orders with a fact (acknowledgement, effect, run start) at or after `since`, with
-    all of their facts: an order is judged whole or not at all."""
-    orders = (
-        {a.order_id for a in facts.acks if a.at >= since}
-        | {e.order_id for e in facts.ledger if e.at >= since}
-        | {r.order_id for r in facts.runs if r.chain_started_at >= since}
-    )
-    return _only(facts, orders)
-
-
-def scope_prefix(facts: AuditFacts, prefix: str) -> AuditFacts:
-    """Only the orders whose id starts with `prefix` (a batch, a day's orders)."""
-    orders = {
-        o
-        for o in (
-            *(a.order_id for a in facts.acks),
-            *(e.order_id for e in facts.ledger),
-            *(r.order_id for r in facts.runs),
-        )
-        if o.startswith(prefix)
-    }
-    return _only(facts, orders)
-
-
-def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
-    return facts.model_copy(
-        update={
-            "acks": tuple(a for a in facts.acks if a.order_id in orders),
-            "ledger": tuple(e for e in facts.ledger if e.order_id in orders),
-            "runs": tuple(r for r in facts.runs if r.order_id in orders),
-        }
-    )

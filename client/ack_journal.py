@@ -2,7 +2,7 @@
 
 Role: remember what callers were told (a start reported a run; a payment notice, a cancel or a
 decision was acknowledged), so that `starter.py audit` can hold Temporal and the platform to it.
-`service.upgrades` appends here when a caller passes a journal; the CLI always does, into
+`client.upgrades` appends here when a caller passes a journal; the CLI always does, into
 `$UPGRADE_DATA_DIR/acks.jsonl`.
 
 Concurrency: many short CLI processes (and the ingress) append to the same file at once. Each
@@ -10,7 +10,7 @@ record is written by a single `write(2)` on a descriptor opened with `O_APPEND`,
 places every line at the current end of file and lines never interleave; no lock is needed.
 A process killed mid-write can at worst leave one torn last line, which the reader skips and counts.
 
-Boundary: append and read; no judgement (that is `service.audit`).
+Boundary: append and read; no judgement (that is `audit.checks`).
 """
 
 import os

@@ -7,17 +7,11 @@ run, and the ledger of a normal activation; each test breaks one thing.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from audit.checks import audit, expected_end
+from audit.facts import AuditFacts, AuditReport, LedgerEntry, RunFacts
+from audit.scope import scope_since
+from client.ack_journal import AckRecord
 from domain.policy import resolve_policy
-from service.ack_journal import AckRecord
-from service.audit import (
-    AuditFacts,
-    AuditReport,
-    LedgerEntry,
-    RunFacts,
-    audit,
-    expected_end,
-    scope_since,
-)
 from tests.domain.factories import make_order
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ reaching a terminal stage (terminated or timed out by hand) ends the follow inst
 a completed run's final status is read from its result, which needs no worker.
 
 Boundary: client-side reading only; it never sends the run a message. Rendering is
-`service.follow_view`; argument parsing and exit codes are `starter.py`'s.
+`cli.follow_view`; argument parsing and exit codes are `starter.py`'s.
 """
 
 import asyncio
@@ -21,10 +21,11 @@ from rich.live import Live
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli import follow_view
+from client.upgrades import UpgradeNotFound
 from domain.models import workflow_id_for
+from domain.moments import clock
 from domain.status import UpgradeStatus
-from service import follow_view
-from service.upgrades import UpgradeNotFound
 from workflows.upgrade import UpgradeActivation
 
 DEFAULT_INTERVAL_S = 1.0
@@ -91,7 +92,7 @@ class LiveSink:
     def show(self, status: UpgradeStatus) -> None:
         now = datetime.now(UTC)
         footer = (
-            f"read {now:%H:%M:%S} UTC, every {self.interval_s:g}s · "
+            f"read {clock(now)} UTC, every {self.interval_s:g}s · "
             "Ctrl-C stops following (the upgrade goes on)"
         )
         self.live.update(follow_view.render(status, now, footer), refresh=True)

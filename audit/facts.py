@@ -1,0 +1,103 @@
+"""The audit's facts and verdict as data: what was collected from the three sources, and the
+report (violations, summary, notes) that `starter.py audit --json` prints.
+
+Boundary: models only; the checks are `audit.checks`, the collection `audit.collect`.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from client.ack_journal import AckRecord
+from domain.policy import OrderPolicy
+
+ViolationKind = Literal[
+    "duplicate_run",
+    "missing_run",
+    "lost_run",
+    "stuck_run",
+    "duplicate_effect",
+    "effects_not_netted",
+    "lost_notice",
+    "task_failure",
+]
+LOSS_KINDS = frozenset({"missing_run", "lost_run", "stuck_run", "lost_notice"})
+DUPLICATION_KINDS = frozenset({"duplicate_run", "duplicate_effect"})
+
+DEFAULT_SLACK = timedelta(seconds=60)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class LedgerEntry(Frozen):
+    """One applied effect, as the sandbox ledger reports it."""
+
+    seq: int
+    system: str
+    action: str
+    order_id: str
+    key: str
+    at: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def effect(self) -> str:
+        return f"{self.system}/{self.action}"
+
+
+class RunFacts(Frozen):
+    """One Temporal run (execution) of the saga, from describe and its history."""
+
+    order_id: str
+    workflow_id: str
+    run_id: str
+    # The first run of its continue-as-new chain (its own id when it started the chain).
+    chain_id: str
+    # Temporal's execution status, lower case: running, completed, continued_as_new, failed, ...
+    status: str
+    started_at: datetime
+    # When the chain started (a continuation carries its first run's start).
+    chain_started_at: datetime
+    closed_at: datetime | None = None
+    # The saga's stage: the final status for a completed run, the search attribute otherwise.
+    stage: str | None = None
+    payment_status: str | None = None
+    escalated: bool = False
+    activation_deadline: datetime | None = None
+    policy: OrderPolicy | None = None
+    task_failures: tuple[str, ...] = ()
+    # What it is doing right now (pending activities), for the reason line of a stuck run.
+    pending: str = ""
+
+
+class AuditFacts(Frozen):
+    now: datetime
+    acks: tuple[AckRecord, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+    runs: tuple[RunFacts, ...] = ()
+    # Unreadable journal lines (a process killed mid-write), reported as a note.
+    torn_acks: int = 0
+
+
+class Violation(Frozen):
+    order_id: str
+    kind: ViolationKind
+    reason: str
+
+
+class AuditSummary(Frozen):
+    orders: int
+    terminal: int
+    lost: int
+    duplicated: int
+    stages: dict[str, int]
+
+
+class AuditReport(Frozen):
+    clean: bool
+    summary: AuditSummary
+    violations: tuple[Violation, ...]
+    notes: tuple[str, ...]
