@@ -13,11 +13,15 @@ input model is a type error, not an activity that fails and retries).
 Timeouts and retry policies come from `policies`, scaled with the run's time scale (`RunState`).
 """
 
+# Annotations stay unevaluated: this module is executed afresh in every sandboxed run, and the
+# generic aliases of the signatures below would be built (and kept) in each.
+from __future__ import annotations
+
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,13 +34,14 @@ from workflows.exits import Refusal, cancelled
 from workflows.policies import CALL_TIMEOUT, SHORT_WAIT
 from workflows.state import RunState
 
-Self = TypeVar("Self")
-In = TypeVar("In")
-Out = TypeVar("Out")
+if TYPE_CHECKING:
+    Self = TypeVar("Self")
+    In = TypeVar("In")
+    Out = TypeVar("Out")
 
-# An activity method of one of the classes in `activities/` (`PaymentActivities.refund_payment`):
-# the activity's type name and its input and result types come from it.
-ActivityMethod: TypeAlias = Callable[[Self, In], Awaitable[Out]]
+    # An activity method of one of the classes in `activities/` (`PaymentActivities.refund_payment`):
+    # the activity's type name and its input and result types come from it.
+    ActivityMethod: TypeAlias = Callable[[Self, In], Awaitable[Out]]
 
 
 async def forward(
@@ -187,7 +192,7 @@ def _refusal_of(err: ActivityError) -> Refusal | None:
     return None
 
 
-def _ignore_outcome(call: "asyncio.Future[Any]") -> None:
+def _ignore_outcome(call: asyncio.Future[Any]) -> None:
     """Retrieve the outcome of a read that nobody waits for any more (no 'never retrieved')."""
     if not call.cancelled():
         call.exception()

@@ -12,7 +12,7 @@ validators' wiring. Orchestration only: every side effect is an activity (`calls
 """
 
 import asyncio
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
@@ -43,14 +43,17 @@ WORKFLOW_NAME = "upgrade-activation"
 __all__ = ["FORWARD", "INVALID_MESSAGE", "WORKFLOW_NAME", "UpgradeActivation"]
 
 
-class StageModule(Protocol):
-    STAGE: Stage
+if TYPE_CHECKING:  # for mypy only: a Protocol class costs memory in every sandboxed run
+    from typing import Protocol
 
-    async def run(self, state: RunState) -> None: ...
+    class StageModule(Protocol):
+        STAGE: Stage
+
+        async def run(self, state: RunState) -> None: ...
 
 
 # The forward path, in order: one module per stage, each named after its `Stage` value.
-FORWARD: tuple[StageModule, ...] = (
+FORWARD: "tuple[StageModule, ...]" = (
     awaiting_payment,
     reconciling,
     updating_billing,
