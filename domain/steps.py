@@ -259,7 +259,7 @@ class ClientRefreshInput(MutatingStep):
 
 # Ticketing -------------------------------------------------------------------------------------
 class Diagnosis(BaseModel):
-    """What a person needs to act on an escalation, in the article's terms."""
+    """What a person needs to act on an escalation: where the run is, since when, what failed."""
 
     model_config = ConfigDict(frozen=True)
     stage: Stage

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     In = TypeVar("In")
     Out = TypeVar("Out")
 
-    # An activity method of one of the classes in `activities/` (`PaymentActivities.refund_payment`):
-    # the activity's type name and its input and result types come from it.
+    # An activity method of a class in `activities/` (`PaymentActivities.refund_payment`): the
+    # activity's type name and its input and result types come from it.
     ActivityMethod: TypeAlias = Callable[[Self, In], Awaitable[Out]]
 
 
