@@ -5,7 +5,13 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 
 from activities.contract import parse, path
-from domain.steps import BillingInput, BillingResult, CompensationResult, RevertBillingInput
+from domain.steps import (
+    Activity,
+    BillingInput,
+    BillingResult,
+    CompensationResult,
+    RevertBillingInput,
+)
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
@@ -15,7 +21,7 @@ class BillingActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="update_billing_plan")
+    @activity.defn(name=Activity.UPDATE_BILLING_PLAN)
     async def update_billing_plan(self, inp: BillingInput) -> BillingResult:
         route = path("/v1/billing/accounts/{}/plan", inp.account_id)
         data = await self._platform.post(
@@ -35,7 +41,7 @@ class BillingActivities:
         )
         return result
 
-    @activity.defn(name="revert_billing_plan")
+    @activity.defn(name=Activity.REVERT_BILLING_PLAN)
     async def revert_billing_plan(self, inp: RevertBillingInput) -> CompensationResult:
         route = path("/v1/billing/accounts/{}/plan/revert", inp.account_id)
         data = await self._platform.post(route, {"order_id": inp.order_id}, inp.idempotency_key)

@@ -8,6 +8,7 @@ from temporalio import activity
 from activities.contract import parse, path
 from activities.waiting import recheck_until
 from domain.steps import (
+    Activity,
     CompensationResult,
     MediaProfileInput,
     MediaProfileResult,
@@ -28,7 +29,7 @@ class ConfigActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="generate_media_profile")
+    @activity.defn(name=Activity.GENERATE_MEDIA_PROFILE)
     async def generate_media_profile(self, inp: MediaProfileInput) -> MediaProfileResult:
         route = "/v1/media/profiles"
         data = await self._platform.post(
@@ -40,7 +41,7 @@ class ConfigActivities:
         activity.logger.info("order %s: media profile %s", inp.order_id, result.profile_id)
         return result
 
-    @activity.defn(name="publish_config_version")
+    @activity.defn(name=Activity.PUBLISH_CONFIG_VERSION)
     async def publish_config_version(self, inp: PublishConfigInput) -> PublishConfigResult:
         route = path("/v1/config/apps/{}/versions", inp.app_id)
         data = await self._platform.post(
@@ -63,7 +64,7 @@ class ConfigActivities:
         )
         return result
 
-    @activity.defn(name="push_config")
+    @activity.defn(name=Activity.PUSH_CONFIG)
     async def push_config(self, inp: PushConfigInput) -> PushConfigResult:
         """Push a version to one region. A re-push (new key) nudges a lagging region; the
         region's propagation clock keeps running from the first push."""
@@ -77,7 +78,7 @@ class ConfigActivities:
         )
         return result
 
-    @activity.defn(name="check_propagation")
+    @activity.defn(name=Activity.CHECK_PROPAGATION)
     async def check_propagation(self, inp: PropagationCheckInput) -> PropagationCheckResult:
         route = path("/v1/config/apps/{}/versions/{}/regions", inp.app_id, inp.version)
         known = set(inp.known_applied)
@@ -89,7 +90,7 @@ class ConfigActivities:
             read, lambda r: not r.pending or not set(r.applied) <= known, inp.wait_s
         )
 
-    @activity.defn(name="rollback_config")
+    @activity.defn(name=Activity.ROLLBACK_CONFIG)
     async def rollback_config(self, inp: RollbackConfigInput) -> CompensationResult:
         route = path("/v1/config/apps/{}/rollback", inp.app_id)
         data = await self._platform.post(

@@ -8,6 +8,7 @@ from temporalio import activity
 
 from activities.contract import parse, path
 from domain.steps import (
+    Activity,
     CacheInvalidationInput,
     CompensationResult,
     EntitlementsInput,
@@ -26,7 +27,7 @@ class EntitlementActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="activate_entitlements")
+    @activity.defn(name=Activity.ACTIVATE_ENTITLEMENTS)
     async def activate_entitlements(self, inp: EntitlementsInput) -> EntitlementsResult:
         route = path("/v1/entitlements/apps/{}/activate", inp.app_id)
         data = await self._platform.post(
@@ -43,7 +44,7 @@ class EntitlementActivities:
         activity.logger.info("order %s: %d entitlements active", inp.order_id, len(result.active))
         return result
 
-    @activity.defn(name="deactivate_entitlements")
+    @activity.defn(name=Activity.DEACTIVATE_ENTITLEMENTS)
     async def deactivate_entitlements(self, inp: EntitlementsInput) -> CompensationResult:
         # Only the order's own grant is switched off; the platform knows what it granted.
         route = path("/v1/entitlements/apps/{}/deactivate", inp.app_id)
@@ -60,7 +61,7 @@ class EntitlementActivities:
         )
         return result
 
-    @activity.defn(name="invalidate_console_cache")
+    @activity.defn(name=Activity.INVALIDATE_CONSOLE_CACHE)
     async def invalidate_console_cache(self, inp: CacheInvalidationInput) -> None:
         route = "/v1/console/cache/invalidate"
         data = await self._platform.post(

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.contract import parse, path
-from domain.steps import ClientRefreshInput, NotifyInput
+from domain.steps import Activity, ClientRefreshInput, NotifyInput
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
@@ -25,7 +25,7 @@ class NotificationActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="notify_customer")
+    @activity.defn(name=Activity.NOTIFY_CUSTOMER)
     async def notify_customer(self, inp: NotifyInput) -> None:
         route = "/v1/notifications"
         data = await self._platform.post(
@@ -48,7 +48,7 @@ class NotificationActivities:
             notified.notification_id,
         )
 
-    @activity.defn(name="request_client_refresh")
+    @activity.defn(name=Activity.REQUEST_CLIENT_REFRESH)
     async def request_client_refresh(self, inp: ClientRefreshInput) -> None:
         route = path("/v1/clients/apps/{}/refresh", inp.app_id)
         data = await self._platform.post(

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 
 from activities.contract import parse, path
-from domain.steps import ReconcileInput, ReconcileResult
+from domain.steps import Activity, ReconcileInput, ReconcileResult
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
@@ -15,7 +15,7 @@ class OrderActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="reconcile_order")
+    @activity.defn(name=Activity.RECONCILE_ORDER)
     async def reconcile_order(self, inp: ReconcileInput) -> ReconcileResult:
         """Match order, account, app and transaction, and claim the transaction for the order.
 

@@ -9,7 +9,13 @@ from temporalio import activity
 from activities.contract import parse, path
 from activities.waiting import recheck_until
 from domain.models import PaymentStatus, amount_text
-from domain.steps import CompensationResult, PaymentStatusInput, PaymentStatusResult, RefundInput
+from domain.steps import (
+    Activity,
+    CompensationResult,
+    PaymentStatusInput,
+    PaymentStatusResult,
+    RefundInput,
+)
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
@@ -25,7 +31,7 @@ class PaymentActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="confirm_payment_status")
+    @activity.defn(name=Activity.CONFIRM_PAYMENT_STATUS)
     async def confirm_payment_status(self, inp: PaymentStatusInput) -> PaymentStatusResult:
         """The channel's word on the payment; only `succeeded` counts as paid (not "processing").
 
@@ -50,7 +56,7 @@ class PaymentActivities:
         activity.logger.debug("order %s: payment is %s", inp.order_id, result.status.value)
         return result
 
-    @activity.defn(name="refund_payment")
+    @activity.defn(name=Activity.REFUND_PAYMENT)
     async def refund_payment(self, inp: RefundInput) -> CompensationResult:
         route = path("/v1/payments/transactions/{}/refunds", inp.transaction_id)
         data = await self._platform.post(

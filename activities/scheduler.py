@@ -8,6 +8,7 @@ from temporalio import activity
 from activities.contract import parse, path
 from activities.waiting import recheck_until
 from domain.steps import (
+    Activity,
     AllocationCheckInput,
     AllocationInput,
     AllocationResult,
@@ -23,7 +24,7 @@ class SchedulerActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="allocate_resources")
+    @activity.defn(name=Activity.ALLOCATE_RESOURCES)
     async def allocate_resources(self, inp: AllocationInput) -> AllocationResult:
         """Reserve compute; no capacity raises a non-retryable `CapacityRefused`."""
         route = "/v1/scheduler/allocations"
@@ -47,7 +48,7 @@ class SchedulerActivities:
         )
         return result
 
-    @activity.defn(name="check_allocation")
+    @activity.defn(name=Activity.CHECK_ALLOCATION)
     async def check_allocation(self, inp: AllocationCheckInput) -> AllocationResult:
         route = path("/v1/scheduler/allocations/{}", inp.order_id)
 
@@ -57,7 +58,7 @@ class SchedulerActivities:
 
         return await recheck_until(read, lambda r: not r.pending_regions, inp.wait_s)
 
-    @activity.defn(name="release_allocation")
+    @activity.defn(name=Activity.RELEASE_ALLOCATION)
     async def release_allocation(self, inp: ReleaseAllocationInput) -> CompensationResult:
         route = path("/v1/scheduler/allocations/{}/release", inp.order_id)
         data = await self._platform.post(route, {"app_id": inp.app_id}, inp.idempotency_key)

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.contract import parse, path
-from domain.steps import CloseTicketInput, EscalateInput, EscalateResult
+from domain.steps import Activity, CloseTicketInput, EscalateInput, EscalateResult
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
@@ -21,7 +21,7 @@ class TicketActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name="escalate")
+    @activity.defn(name=Activity.ESCALATE)
     async def escalate(self, inp: EscalateInput) -> EscalateResult:
         route = "/v1/tickets"
         data = await self._platform.post(
@@ -40,7 +40,7 @@ class TicketActivities:
         )
         return result
 
-    @activity.defn(name="close_ticket")
+    @activity.defn(name=Activity.CLOSE_TICKET)
     async def close_ticket(self, inp: CloseTicketInput) -> None:
         route = path("/v1/tickets/{}/close", inp.ticket_id)
         data = await self._platform.post(

@@ -1,4 +1,5 @@
-"""The platform as instant in-process activities, under the real activity names (REAL-inproc).
+"""The platform as instant in-process activities, under the real activity names (`Activity`), for
+REAL-inproc.
 
 Each activity answers at once with what the sandbox answers on a normal run: the payment channel
 still says `pending` (the payment arrives by notification, the `confirm_payment` update, as the
@@ -16,114 +17,115 @@ from temporalio import activity
 
 from domain import steps
 from domain.models import PaymentStatus
+from domain.steps import Activity
 
 
-@activity.defn(name="confirm_payment_status")
+@activity.defn(name=Activity.CONFIRM_PAYMENT_STATUS)
 async def confirm_payment_status(arg: steps.PaymentStatusInput) -> steps.PaymentStatusResult:
     return steps.PaymentStatusResult(status=PaymentStatus.PENDING)
 
 
-@activity.defn(name="refund_payment")
+@activity.defn(name=Activity.REFUND_PAYMENT)
 async def refund_payment(arg: steps.RefundInput) -> steps.CompensationResult:
     return steps.CompensationResult(applied=True)
 
 
-@activity.defn(name="reconcile_order")
+@activity.defn(name=Activity.RECONCILE_ORDER)
 async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
     return steps.ReconcileResult(account_plan=arg.from_plan)
 
 
-@activity.defn(name="update_billing_plan")
+@activity.defn(name=Activity.UPDATE_BILLING_PLAN)
 async def update_billing_plan(arg: steps.BillingInput) -> steps.BillingResult:
     return steps.BillingResult(
         previous_plan=arg.from_plan, plan=arg.to_plan, quota_rules=f"monthly:{arg.to_plan}"
     )
 
 
-@activity.defn(name="revert_billing_plan")
+@activity.defn(name=Activity.REVERT_BILLING_PLAN)
 async def revert_billing_plan(arg: steps.RevertBillingInput) -> steps.CompensationResult:
     return steps.CompensationResult(applied=True)
 
 
-@activity.defn(name="allocate_resources")
+@activity.defn(name=Activity.ALLOCATE_RESOURCES)
 async def allocate_resources(arg: steps.AllocationInput) -> steps.AllocationResult:
     return steps.AllocationResult(
         allocation_id=f"alloc-{arg.order_id}", ready_regions=arg.regions, pending_regions=()
     )
 
 
-@activity.defn(name="check_allocation")
+@activity.defn(name=Activity.CHECK_ALLOCATION)
 async def check_allocation(arg: steps.AllocationCheckInput) -> steps.AllocationResult:
     return steps.AllocationResult(
         allocation_id=f"alloc-{arg.order_id}", ready_regions=(), pending_regions=()
     )
 
 
-@activity.defn(name="release_allocation")
+@activity.defn(name=Activity.RELEASE_ALLOCATION)
 async def release_allocation(arg: steps.ReleaseAllocationInput) -> steps.CompensationResult:
     return steps.CompensationResult(applied=True)
 
 
-@activity.defn(name="generate_media_profile")
+@activity.defn(name=Activity.GENERATE_MEDIA_PROFILE)
 async def generate_media_profile(arg: steps.MediaProfileInput) -> steps.MediaProfileResult:
     return steps.MediaProfileResult(
         profile_id=f"mp-{arg.profile}", resolution="1920x1080", max_bitrate_kbps=4500
     )
 
 
-@activity.defn(name="publish_config_version")
+@activity.defn(name=Activity.PUBLISH_CONFIG_VERSION)
 async def publish_config_version(arg: steps.PublishConfigInput) -> steps.PublishConfigResult:
     return steps.PublishConfigResult(version=2, previous_version=1)
 
 
-@activity.defn(name="push_config")
+@activity.defn(name=Activity.PUSH_CONFIG)
 async def push_config(arg: steps.PushConfigInput) -> steps.PushConfigResult:
     return steps.PushConfigResult(region=arg.region, state="pushed")
 
 
-@activity.defn(name="check_propagation")
+@activity.defn(name=Activity.CHECK_PROPAGATION)
 async def check_propagation(arg: steps.PropagationCheckInput) -> steps.PropagationCheckResult:
     from domain.catalog import load_catalog
 
     return steps.PropagationCheckResult(applied=load_catalog().regions, pending=())
 
 
-@activity.defn(name="rollback_config")
+@activity.defn(name=Activity.ROLLBACK_CONFIG)
 async def rollback_config(arg: steps.RollbackConfigInput) -> steps.CompensationResult:
     return steps.CompensationResult(applied=True)
 
 
-@activity.defn(name="activate_entitlements")
+@activity.defn(name=Activity.ACTIVATE_ENTITLEMENTS)
 async def activate_entitlements(arg: steps.EntitlementsInput) -> steps.EntitlementsResult:
     return steps.EntitlementsResult(active=arg.features)
 
 
-@activity.defn(name="deactivate_entitlements")
+@activity.defn(name=Activity.DEACTIVATE_ENTITLEMENTS)
 async def deactivate_entitlements(arg: steps.EntitlementsInput) -> steps.CompensationResult:
     return steps.CompensationResult(applied=True)
 
 
-@activity.defn(name="invalidate_console_cache")
+@activity.defn(name=Activity.INVALIDATE_CONSOLE_CACHE)
 async def invalidate_console_cache(arg: steps.CacheInvalidationInput) -> None:
     return None
 
 
-@activity.defn(name="notify_customer")
+@activity.defn(name=Activity.NOTIFY_CUSTOMER)
 async def notify_customer(arg: steps.NotifyInput) -> None:
     return None
 
 
-@activity.defn(name="request_client_refresh")
+@activity.defn(name=Activity.REQUEST_CLIENT_REFRESH)
 async def request_client_refresh(arg: steps.ClientRefreshInput) -> None:
     return None
 
 
-@activity.defn(name="escalate")
+@activity.defn(name=Activity.ESCALATE)
 async def escalate(arg: steps.EscalateInput) -> steps.EscalateResult:
     return steps.EscalateResult(ticket_id=f"TCK-{arg.order_id}-{arg.reason}")
 
 
-@activity.defn(name="close_ticket")
+@activity.defn(name=Activity.CLOSE_TICKET)
 async def close_ticket(arg: steps.CloseTicketInput) -> None:
     return None
 

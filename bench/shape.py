@@ -10,17 +10,23 @@ Boundary: pure data and arithmetic, safe to import in workflow code (passed thro
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.steps import Activity
+
 # The saga's activities on a normal `plan` upgrade, as the real history shows them: before the
 # fan-out, the eight-way fan-out, after it. The payment poll comes first when the notification
 # arrives after the run's first task.
-PAYMENT_POLL = "confirm_payment_status"
-BEFORE_FANOUT = ("reconcile_order", "update_billing_plan", "publish_config_version")
-FANOUT = "push_config"
+PAYMENT_POLL = Activity.CONFIRM_PAYMENT_STATUS.value
+BEFORE_FANOUT = (
+    Activity.RECONCILE_ORDER.value,
+    Activity.UPDATE_BILLING_PLAN.value,
+    Activity.PUBLISH_CONFIG_VERSION.value,
+)
+FANOUT = Activity.PUSH_CONFIG.value
 AFTER_FANOUT = (
-    "check_propagation",
-    "activate_entitlements",
-    "invalidate_console_cache",
-    "notify_customer",
+    Activity.CHECK_PROPAGATION.value,
+    Activity.ACTIVATE_ENTITLEMENTS.value,
+    Activity.INVALIDATE_CONSOLE_CACHE.value,
+    Activity.NOTIFY_CUSTOMER.value,
 )
 SAGA_ACTIVITIES = (PAYMENT_POLL, *BEFORE_FANOUT, FANOUT, *AFTER_FANOUT)
 

@@ -10,6 +10,8 @@ activity class (config, entitlements, notifications) asks for them.
 
 from enum import StrEnum
 
+from domain.steps import COMPENSATION
+
 
 class Effect(StrEnum):
     RECONCILE_ORDER = "orders/reconcile_order"
@@ -42,9 +44,7 @@ class Effect(StrEnum):
 
 # A forward effect and the compensation that undoes it: an order that did not end active has
 # both or neither. (A refund undoes the customer's payment, which is not a platform effect.)
+# The pairs are the saga's own (`domain.steps.COMPENSATION`), named here as ledger effects.
 UNDONE_BY: dict[Effect, Effect] = {
-    Effect.UPDATE_BILLING_PLAN: Effect.REVERT_BILLING_PLAN,
-    Effect.ALLOCATE_RESOURCES: Effect.RELEASE_ALLOCATION,
-    Effect.PUBLISH_CONFIG_VERSION: Effect.ROLLBACK_CONFIG,
-    Effect.ACTIVATE_ENTITLEMENTS: Effect.DEACTIVATE_ENTITLEMENTS,
+    Effect[forward.name]: Effect[undo.name] for forward, undo in COMPENSATION.items()
 }

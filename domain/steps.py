@@ -1,17 +1,60 @@
-"""Inputs and results of every activity: the contract between the saga and the platform adapters.
+"""Names, inputs and results of every activity: the contract between the saga and the platform
+adapters.
 
-One input model per activity (`XxxInput`), one result model (`XxxResult`). Every mutating input
-carries `idempotency_key` (`{workflow_id}:{step}`), sent to the platform as `Idempotency-Key`, so a
-retried call is applied at most once.
+`Activity` holds each activity's type name, once: the adapters (`activities/`), the test double
+and the benchmark's instant platform all register under these, and `COMPENSATION` pairs each
+forward step with the activity that undoes it. One input model per activity (`XxxInput`), one
+result model (`XxxResult`). Every mutating input carries `idempotency_key`
+(`{workflow_id}:{step}`), sent to the platform as `Idempotency-Key`, so a retried call is applied
+at most once.
 """
 
+from collections.abc import Mapping
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 from domain.frozen import Frozen
 from domain.models import PaymentMethod, PaymentStatus
 from domain.stages import Stage
 from domain.status import EscalationReason, Severity
+
+
+class Activity(StrEnum):
+    """Every activity's type name (a public contract: histories and workers refer to them)."""
+
+    CONFIRM_PAYMENT_STATUS = "confirm_payment_status"
+    REFUND_PAYMENT = "refund_payment"
+    RECONCILE_ORDER = "reconcile_order"
+    UPDATE_BILLING_PLAN = "update_billing_plan"
+    REVERT_BILLING_PLAN = "revert_billing_plan"
+    ALLOCATE_RESOURCES = "allocate_resources"
+    CHECK_ALLOCATION = "check_allocation"
+    RELEASE_ALLOCATION = "release_allocation"
+    GENERATE_MEDIA_PROFILE = "generate_media_profile"
+    PUBLISH_CONFIG_VERSION = "publish_config_version"
+    PUSH_CONFIG = "push_config"
+    CHECK_PROPAGATION = "check_propagation"
+    ROLLBACK_CONFIG = "rollback_config"
+    ACTIVATE_ENTITLEMENTS = "activate_entitlements"
+    DEACTIVATE_ENTITLEMENTS = "deactivate_entitlements"
+    INVALIDATE_CONSOLE_CACHE = "invalidate_console_cache"
+    NOTIFY_CUSTOMER = "notify_customer"
+    REQUEST_CLIENT_REFRESH = "request_client_refresh"
+    ESCALATE = "escalate"
+    CLOSE_TICKET = "close_ticket"
+
+
+# Forward step -> the activity that undoes it. The saga registers the undo before the forward call
+# (a call that timed out may still have taken effect) and runs them newest first; a run that did
+# not end active has both or neither of each pair applied. The payment itself is undone by
+# `refund_payment` when the run took money and does not activate.
+COMPENSATION: Mapping[Activity, Activity] = {
+    Activity.UPDATE_BILLING_PLAN: Activity.REVERT_BILLING_PLAN,
+    Activity.ALLOCATE_RESOURCES: Activity.RELEASE_ALLOCATION,
+    Activity.PUBLISH_CONFIG_VERSION: Activity.ROLLBACK_CONFIG,
+    Activity.ACTIVATE_ENTITLEMENTS: Activity.DEACTIVATE_ENTITLEMENTS,
+}
 
 
 class Step(Frozen):
@@ -186,10 +229,14 @@ class CacheInvalidationInput(MutatingStep):
 
 
 # Notifications ---------------------------------------------------------------------------------
+# What the customer is told about: the run's end.
+Outcome = Literal["active", "failed", "cancelled", "expired"]
+
+
 class NotifyInput(MutatingStep):
     account_id: str
     app_id: str
-    outcome: Literal["active", "failed", "cancelled", "expired"]
+    outcome: Outcome
     message: str
 
 

@@ -1,5 +1,6 @@
-"""An in-memory stand-in for the platform: every activity under its real name, with scripted
-behaviour, recording each call. Used by workflow tests (time-skipping) and the in-process benchmark.
+"""An in-memory stand-in for the platform: every activity under its real name (`Activity`), with
+scripted behaviour, recording each call under the name it was called by. Used by workflow tests
+(time-skipping) and the in-process benchmark.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from domain import steps
 from domain.catalog import load_catalog
 from domain.errors import ErrorType
 from domain.models import PaymentStatus
+from domain.steps import Activity
 
 
 @dataclass
@@ -36,7 +38,9 @@ class FakePlatform:
     _checks: int = 0
     _billing_done: bool = False
 
-    def _record(self, name: str, arg: Any) -> None:
+    def _record(self, arg: steps.Step, detail: str = "") -> None:
+        """Log a call under its activity type name (`name:detail` with a detail)."""
+        name = activity.info().activity_type + (f":{detail}" if detail else "")
         self.calls.append((name, getattr(arg, "idempotency_key", "")))
 
     def names(self) -> list[str]:
@@ -45,11 +49,11 @@ class FakePlatform:
     def activities(self) -> list[Callable[..., Any]]:
         fake = self
 
-        @activity.defn(name="confirm_payment_status")
+        @activity.defn(name=Activity.CONFIRM_PAYMENT_STATUS)
         async def confirm_payment_status(
             arg: steps.PaymentStatusInput,
         ) -> steps.PaymentStatusResult:
-            fake._record("confirm_payment_status", arg)
+            fake._record(arg)
             if fake.block_polls:
                 fake.poll_started.set()
                 await fake.release_polls.wait()
@@ -60,15 +64,15 @@ class FakePlatform:
                 status=status, amount=arg.amount + fake.paid_amount_delta, currency=arg.currency
             )
 
-        @activity.defn(name="refund_payment")
+        @activity.defn(name=Activity.REFUND_PAYMENT)
         async def refund_payment(arg: steps.RefundInput) -> steps.CompensationResult:
-            fake._record("refund_payment", arg)
+            fake._record(arg)
             fake.effects.append("refund")
             return steps.CompensationResult(applied=True)
 
-        @activity.defn(name="reconcile_order")
+        @activity.defn(name=Activity.RECONCILE_ORDER)
         async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
-            fake._record("reconcile_order", arg)
+            fake._record(arg)
             if fake.reconcile_refusals > 0:
                 fake.reconcile_refusals -= 1
                 raise ApplicationError(
@@ -78,26 +82,26 @@ class FakePlatform:
                 )
             return steps.ReconcileResult(account_plan=arg.from_plan)
 
-        @activity.defn(name="update_billing_plan")
+        @activity.defn(name=Activity.UPDATE_BILLING_PLAN)
         async def update_billing_plan(arg: steps.BillingInput) -> steps.BillingResult:
-            fake._record("update_billing_plan", arg)
+            fake._record(arg)
             fake._billing_done = True
             fake.effects.append("billing")
             return steps.BillingResult(
                 previous_plan=arg.from_plan, plan=arg.to_plan, quota_rules=f"monthly:{arg.to_plan}"
             )
 
-        @activity.defn(name="revert_billing_plan")
+        @activity.defn(name=Activity.REVERT_BILLING_PLAN)
         async def revert_billing_plan(arg: steps.RevertBillingInput) -> steps.CompensationResult:
-            fake._record("revert_billing_plan", arg)
+            fake._record(arg)
             applied = fake._billing_done
             if applied:
                 fake.effects.append("revert_billing")
             return steps.CompensationResult(applied=applied)
 
-        @activity.defn(name="allocate_resources")
+        @activity.defn(name=Activity.ALLOCATE_RESOURCES)
         async def allocate_resources(arg: steps.AllocationInput) -> steps.AllocationResult:
-            fake._record("allocate_resources", arg)
+            fake._record(arg)
             if fake.capacity_refusals > 0:
                 fake.capacity_refusals -= 1
                 raise ApplicationError(
@@ -109,42 +113,42 @@ class FakePlatform:
                 allocation_id="alloc-1", ready_regions=(), pending_regions=arg.regions
             )
 
-        @activity.defn(name="check_allocation")
+        @activity.defn(name=Activity.CHECK_ALLOCATION)
         async def check_allocation(arg: steps.AllocationCheckInput) -> steps.AllocationResult:
-            fake._record("check_allocation", arg)
+            fake._record(arg)
             return steps.AllocationResult(
                 allocation_id="alloc-1", ready_regions=("cn-north",), pending_regions=()
             )
 
-        @activity.defn(name="release_allocation")
+        @activity.defn(name=Activity.RELEASE_ALLOCATION)
         async def release_allocation(arg: steps.ReleaseAllocationInput) -> steps.CompensationResult:
-            fake._record("release_allocation", arg)
+            fake._record(arg)
             return steps.CompensationResult(applied=True)
 
-        @activity.defn(name="generate_media_profile")
+        @activity.defn(name=Activity.GENERATE_MEDIA_PROFILE)
         async def generate_media_profile(arg: steps.MediaProfileInput) -> steps.MediaProfileResult:
-            fake._record("generate_media_profile", arg)
+            fake._record(arg)
             return steps.MediaProfileResult(
                 profile_id=f"mp-{arg.profile}", resolution="1920x1080", max_bitrate_kbps=4000
             )
 
-        @activity.defn(name="publish_config_version")
+        @activity.defn(name=Activity.PUBLISH_CONFIG_VERSION)
         async def publish_config_version(
             arg: steps.PublishConfigInput,
         ) -> steps.PublishConfigResult:
-            fake._record("publish_config_version", arg)
+            fake._record(arg)
             return steps.PublishConfigResult(version=2, previous_version=1)
 
-        @activity.defn(name="push_config")
+        @activity.defn(name=Activity.PUSH_CONFIG)
         async def push_config(arg: steps.PushConfigInput) -> steps.PushConfigResult:
-            fake._record("push_config", arg)
+            fake._record(arg)
             return steps.PushConfigResult(region=arg.region, state="pushed")
 
-        @activity.defn(name="check_propagation")
+        @activity.defn(name=Activity.CHECK_PROPAGATION)
         async def check_propagation(
             arg: steps.PropagationCheckInput,
         ) -> steps.PropagationCheckResult:
-            fake._record("check_propagation", arg)
+            fake._record(arg)
             fake._checks += 1
             done = fake.propagation_checks is not None and fake._checks > fake.propagation_checks
             regions = load_catalog().regions
@@ -152,41 +156,41 @@ class FakePlatform:
                 return steps.PropagationCheckResult(applied=regions, pending=())
             return steps.PropagationCheckResult(applied=regions[:6], pending=regions[6:])
 
-        @activity.defn(name="rollback_config")
+        @activity.defn(name=Activity.ROLLBACK_CONFIG)
         async def rollback_config(arg: steps.RollbackConfigInput) -> steps.CompensationResult:
-            fake._record("rollback_config", arg)
+            fake._record(arg)
             return steps.CompensationResult(applied=True)
 
-        @activity.defn(name="activate_entitlements")
+        @activity.defn(name=Activity.ACTIVATE_ENTITLEMENTS)
         async def activate_entitlements(arg: steps.EntitlementsInput) -> steps.EntitlementsResult:
-            fake._record("activate_entitlements", arg)
+            fake._record(arg)
             return steps.EntitlementsResult(active=arg.features)
 
-        @activity.defn(name="deactivate_entitlements")
+        @activity.defn(name=Activity.DEACTIVATE_ENTITLEMENTS)
         async def deactivate_entitlements(arg: steps.EntitlementsInput) -> steps.CompensationResult:
-            fake._record("deactivate_entitlements", arg)
+            fake._record(arg)
             return steps.CompensationResult(applied=True)
 
-        @activity.defn(name="invalidate_console_cache")
+        @activity.defn(name=Activity.INVALIDATE_CONSOLE_CACHE)
         async def invalidate_console_cache(arg: steps.CacheInvalidationInput) -> None:
-            fake._record("invalidate_console_cache", arg)
+            fake._record(arg)
 
-        @activity.defn(name="notify_customer")
+        @activity.defn(name=Activity.NOTIFY_CUSTOMER)
         async def notify_customer(arg: steps.NotifyInput) -> None:
-            fake._record(f"notify_customer:{arg.outcome}", arg)
+            fake._record(arg, arg.outcome)
 
-        @activity.defn(name="request_client_refresh")
+        @activity.defn(name=Activity.REQUEST_CLIENT_REFRESH)
         async def request_client_refresh(arg: steps.ClientRefreshInput) -> None:
-            fake._record("request_client_refresh", arg)
+            fake._record(arg)
 
-        @activity.defn(name="escalate")
+        @activity.defn(name=Activity.ESCALATE)
         async def escalate(arg: steps.EscalateInput) -> steps.EscalateResult:
-            fake._record(f"escalate:{arg.reason}", arg)
+            fake._record(arg, arg.reason)
             return steps.EscalateResult(ticket_id=f"TCK-{arg.reason}")
 
-        @activity.defn(name="close_ticket")
+        @activity.defn(name=Activity.CLOSE_TICKET)
         async def close_ticket(arg: steps.CloseTicketInput) -> None:
-            fake._record(f"close_ticket:{arg.ticket_id}", arg)
+            fake._record(arg, arg.ticket_id)
 
         return [
             confirm_payment_status,

@@ -1,9 +1,13 @@
 """Replay committed histories with today's workflow code: a non-deterministic change fails here.
 
-The histories under `tests/histories/` were recorded from the end-to-end scenarios (every scenario
-token: activation, escalation, compensation, operator decisions, cancel, expiry). Re-record them
-only on purpose, with `make histories`, after a change that is meant to alter the saga's commands
-(and that is deployed with `workflow.patched` for runs in flight).
+The histories directly under `tests/histories/` were recorded from the end-to-end scenarios at
+3600x (every scenario token: activation, escalation, compensation, operator decisions, cancel,
+expiry); those under `tests/histories/time_skipping/` from the saga tests at time scale 1, where
+every wait is a durable timer (SLA escalation, overdue payment continued-as-new until expiry,
+cancel during a call and while propagating, duplicate notices, refusals then a decision).
+Re-record them only on purpose, after a change that is meant to alter the saga's commands (and
+that is deployed with `workflow.patched` for runs in flight): `make histories` for the first,
+`UPGRADE_RECORD_HISTORIES=1 pytest tests/workflows/test_saga_timers.py` for the second.
 """
 
 from pathlib import Path
@@ -15,15 +19,18 @@ from temporalio.worker import Replayer
 
 from service.worker_setup import WORKFLOWS, workflow_runner
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+ROOT = Path(__file__).parent / "histories"
+HISTORIES = sorted(ROOT.rglob("*.json"))
+NAMES = [str(path.relative_to(ROOT).with_suffix("")) for path in HISTORIES]
 
 
 def test_histories_are_committed() -> None:
     # Guard: an empty folder would make the replay check pass vacuously.
     assert len(HISTORIES) >= 8, "record them with `make histories`"
+    assert any(path.parent != ROOT for path in HISTORIES), "the time-skipping ones are missing"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=NAMES)
 async def test_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
     replayer = Replayer(

@@ -22,7 +22,7 @@ ESCALATED = "upgrades_escalated"
 COMPENSATED = "upgrades_compensated"
 ACTIVATION_SECONDS = "upgrade_activation_seconds"
 
-# Policy seconds from payment confirmed to active. The edges follow the article's windows: a plan
+# Policy seconds from payment confirmed to active. The edges follow the activation windows: a plan
 # change takes 15-30 min, an advanced permission 1-2 h, and 2 h is the activation SLA.
 ACTIVATION_BUCKETS: tuple[float, ...] = (
     60, 300, 900, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600, 43200, 86400,

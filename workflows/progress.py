@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import progress
     from domain.stages import Stage
     from domain.status import EscalationReason, RegionProgress, UpgradeStatus
+    from domain.steps import Activity
 
 _CAUSES = {
     EscalationReason.PAYMENT_OVERDUE: (
@@ -94,7 +95,7 @@ def _stage_lines(status: UpgradeStatus, day: date) -> list[str]:
 def _region_lines(status: UpgradeStatus, day: date) -> list[str]:
     # The rollback compensation restores every region's previous config; the region records keep
     # the state they had reached before it, so the rollback is said first.
-    rollback = next((c for c in status.compensations if c.step == "rollback_config"), None)
+    rollback = next((c for c in status.compensations if c.step == Activity.ROLLBACK_CONFIG), None)
     by_state: dict[str, list[RegionProgress]] = {}
     for region in status.regions:
         by_state.setdefault(region.state, []).append(region)

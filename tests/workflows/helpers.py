@@ -1,8 +1,12 @@
-"""Helpers for saga tests: orders, starting a run on a test server, a worker with fake activities."""
+"""Helpers for saga tests: orders, starting a run on a test server, a worker with fake activities,
+and the opt-in recording of a finished run's histories for the replay test."""
 
+import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -56,3 +60,37 @@ async def start(
 async def fake_worker(client: Client, task_queue: str, fake: FakePlatform) -> AsyncIterator[Worker]:
     async with build_worker(client, task_queue=task_queue, activities=fake.activities()) as worker:
         yield worker
+
+
+# Histories of the saga's branch-heavy paths at time scale 1 (every wait a durable timer), replayed
+# by tests/test_replay.py next to the end-to-end ones (which run at 3600x, where most waits happen
+# inside the checking activity). A folder of their own: `make histories` empties only the top one.
+RECORDED = Path(__file__).parents[1] / "histories" / "time_skipping"
+
+
+async def record_histories(client: Client, handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With `UPGRADE_RECORD_HISTORIES=1`, write the runs of a finished workflow (a chain of
+    continue-as-new included) as `<name>.json`, or `<name>.run<N>.json` when there are several.
+
+    Re-record only on purpose: these histories prove that a change does not alter the commands.
+    """
+    if os.environ.get("UPGRADE_RECORD_HISTORIES") != "1":
+        return
+    histories = []
+    run_id = handle.first_execution_run_id
+    while run_id is not None:
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id or None
+        )
+    numbered = list(enumerate(histories, start=1))
+    # Of a long chain, the first run (it escalates and continues), the second (a continued run
+    # that continues again) and the last (how the chain ends): the ones between repeat the second.
+    kept = numbered if len(numbered) <= 3 else [numbered[0], numbered[1], numbered[-1]]
+    RECORDED.mkdir(parents=True, exist_ok=True)
+    for number, history in kept:
+        stem = name if len(histories) == 1 else f"{name}.run{number}"
+        compact = json.dumps(json.loads(history.to_json()), separators=(",", ":"))
+        (RECORDED / f"{stem}.json").write_text(compact, "utf-8")

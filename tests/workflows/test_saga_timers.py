@@ -5,15 +5,15 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import CancelRequest, PaymentNotice, PaymentStatus, Resolution
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
 from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order, start
+from tests.workflows.helpers import fake_worker, make_order, record_histories, start
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = pytest.mark.asyncio
@@ -43,7 +43,9 @@ async def test_plan_upgrade_reaches_active_in_order(
     fake = FakePlatform()
     order = make_order("ORD-HAPPY")
     async with fake_worker(ts_env.client, task_queue, fake):
-        final = await result_of(await start(ts_env.client, order, task_queue))
+        handle = await start(ts_env.client, order, task_queue)
+        final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "plan-active")
     assert final.stage is Stage.ACTIVE
     assert not final.escalated
     assert [r.state for r in final.regions] == ["applied"] * 8
@@ -82,6 +84,7 @@ async def test_activation_sla_escalates_once_at_two_hours_and_closes(
         assert during.escalated and during.stage is Stage.PROPAGATING
         assert during.escalations[0].closed_at is None
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "sla-escalated-then-active")
     assert final.stage is Stage.ACTIVE
     assert len(final.escalations) == 1
     assert final.escalations[0].closed_at is not None
@@ -104,6 +107,7 @@ async def test_payment_overdue_then_expiry(ts_env: WorkflowEnvironment, task_que
         assert [e.reason for e in overdue.escalations] == [EscalationReason.PAYMENT_OVERDUE]
         assert overdue.stage is Stage.AWAITING_PAYMENT
         final = await result_of(handle)  # follows the continued runs
+    await record_histories(ts_env.client, handle, "payment-overdue-then-expiry")
     assert final.stage is Stage.EXPIRED
     assert final.escalations[0].closed_at is not None
     assert final.started_at + timedelta(days=7) <= final.finished_at  # type: ignore[operator]
@@ -128,6 +132,7 @@ async def test_capacity_refused_then_reject_compensates_in_reverse(
             UpgradeActivation.resolve, Resolution(action="reject", note="no GPUs")
         )
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "capacity-refused-then-reject")
     assert final.stage is Stage.FAILED
     assert final.reason == "rejected by operator: no GPUs"
     assert [c.step for c in final.compensations] == [
@@ -155,6 +160,7 @@ async def test_reconciliation_mismatch_retry_then_active(
         ack = await handle.execute_update(UpgradeActivation.resolve, Resolution(action="retry"))
         assert ack.result == "accepted"
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "mismatch-retry-then-active")
     assert final.stage is Stage.ACTIVE
     assert fake.names().count("reconcile_order") == 2
     assert [e.reason for e in final.escalations] == [EscalationReason.RECONCILIATION_MISMATCH]
@@ -175,6 +181,7 @@ async def test_short_payment_is_a_reconciliation_mismatch_and_reject_refunds(
         assert status.attention is not None and status.attention.detail.startswith("amount:")
         await handle.execute_update(UpgradeActivation.resolve, Resolution(action="reject"))
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "short-payment-reject")
     assert final.stage is Stage.FAILED
     assert [c.step for c in final.compensations] == ["refund_payment"]
     assert "reconcile_order" not in fake.names()
@@ -193,6 +200,7 @@ async def test_cancel_while_propagating_rolls_back_in_reverse(
         )
         assert ack.result == "accepted" and ack.stage == Stage.CANCELLED
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "cancel-while-propagating")
     assert final.stage is Stage.CANCELLED and final.reason == "customer asked"
     assert [c.step for c in final.compensations] == [
         "rollback_config",
@@ -216,6 +224,7 @@ async def test_duplicate_payment_notices_change_nothing(
             await handle.execute_update(UpgradeActivation.confirm_payment, notice) for _ in range(3)
         ]
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "duplicate-notices")
     assert [a.result for a in acks] == ["accepted", "duplicate", "duplicate"]
     assert final.stage is Stage.ACTIVE
     assert final.payment.via == "notification" and final.payment.notices == 1
@@ -243,6 +252,7 @@ async def test_bad_messages_are_rejected_naming_the_field(
         assert status.payment.notices == 0 and status.stage is Stage.AWAITING_PAYMENT
         await handle.execute_update(UpgradeActivation.cancel, CancelRequest())
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "bad-messages-then-cancel")
     assert final.stage is Stage.CANCELLED
     assert final.compensations == []  # nothing was done, nothing paid: nothing to undo
 
@@ -265,6 +275,29 @@ async def test_cancel_during_a_running_activity_is_not_mistaken_for_a_failed_cal
         fake.release_polls.set()
         ack = await cancelling
         final = await result_of(handle)
+    await record_histories(ts_env.client, handle, "cancel-during-activity")
     assert ack.stage == Stage.CANCELLED
     assert final.stage is Stage.CANCELLED and final.reason == "stop"
     assert final.stages[0].attempts == 0  # the cancelled poll is not recorded as an error
+
+
+async def test_cancel_through_temporal_still_compensates(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = FakePlatform(propagation_checks=None)
+    order = make_order("ORD-TEMPORAL-CANCEL")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await wait_for_stage(ts_env, handle, Stage.PROPAGATING)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as ended:
+            await handle.result()
+    await record_histories(ts_env.client, handle, "temporal-cancel-while-propagating")
+    assert isinstance(ended.value.cause, CancelledError)
+    names = fake.names()
+    assert (
+        names.index("rollback_config")
+        < names.index("revert_billing_plan")
+        < names.index("refund_payment")
+        < names.index("notify_customer:cancelled")
+    )

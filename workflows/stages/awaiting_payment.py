@@ -1,0 +1,170 @@
+"""Stage `awaiting_payment`: wait for the payment channel to confirm the payment, by polling it on
+durable timers (backing off per payment method) or through the `confirm_payment` update (a pushed
+notification), whichever comes first.
+
+- activities: `confirm_payment_status` polled with durable timers, or the `confirm_payment`
+  update; whichever first
+- compensation: none
+- timeout / retry: each poll: 30 s, 3 tries, then the next poll
+- non-retryable errors: — (a failed payment ends the run `failed`)
+
+Past the payment deadline a `payment_overdue` ticket is opened (manual review extends the deadline
+instead); past the hard expiry the run ends `expired`. Days of polling continue as new runs,
+carrying what this one learned (`PaymentCarry`). A confirmed payment starts the activation SLA.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import PaymentActivities
+    from domain import steps
+    from domain.models import MessageAck, PaymentNotice, PaymentStatus
+    from domain.stages import Stage
+    from domain.status import EscalationReason
+    from domain.upgrade_input import PaymentCarry
+
+from workflows.calls import inline, interruptible, wait
+from workflows.escalation import escalate, start_activation_sla
+from workflows.exits import SagaEnd
+from workflows.state import RunState
+
+STAGE = Stage.AWAITING_PAYMENT
+
+
+async def run(state: RunState) -> None:
+    if state.payment.deadline is None:
+        state.payment = state.payment.model_copy(
+            update={
+                "deadline": state.started_at + state.policy.payment_deadline,
+                "expires_at": state.started_at + state.policy.payment_expiry,
+            }
+        )
+    method = state.order.payment_method
+    while True:
+        if state.payment.status == PaymentStatus.SUCCEEDED:
+            state.end_stage()
+            start_activation_sla(state)
+            return
+        if state.payment.status == PaymentStatus.FAILED:
+            raise SagaEnd(
+                Stage.FAILED, f"the {method} channel reported the payment failed", refund=False
+            )
+        now = workflow.now()
+        assert state.payment.deadline is not None and state.payment.expires_at is not None
+        if now >= state.payment.expires_at:
+            raise SagaEnd(
+                Stage.EXPIRED,
+                f"no confirmed payment within {state.policy.payment_expiry} (hard expiry)",
+                refund=False,
+            )
+        if now >= state.payment.deadline:
+            if state.under_review:
+                _extend_deadline_for_review(state)
+            elif EscalationReason.PAYMENT_OVERDUE not in state.ticketed():
+                await escalate(state, EscalationReason.PAYMENT_OVERDUE)
+        wake = now + state.policy.poll_interval(state.payment.polls)
+        if EscalationReason.PAYMENT_OVERDUE not in state.ticketed():
+            wake = min(wake, state.payment.deadline)
+        wake = min(wake, state.payment.expires_at)
+        within = inline(wake - now)
+        await _poll(state, within)
+        if state.payment_settled():
+            continue
+        _maybe_continue_as_new(state)
+        if not within:
+            await wait(state, state.payment_settled, wake - workflow.now(), "next payment poll")
+
+
+def accept_notice(state: RunState, notice: PaymentNotice) -> MessageAck:
+    """The `confirm_payment` update (validated by `messages`): record a notice once."""
+    key = f"{notice.transaction_id}:{notice.status}"
+    if state.payment_settled() or key in state.seen_notices:
+        return MessageAck(result="duplicate", stage=state.stage, detail="already recorded")
+    state.seen_notices.add(key)
+    state.payment = state.payment.model_copy(update={"notices": state.payment.notices + 1})
+    _record_payment(state, notice.status, notice.amount, notice.currency, via="notification")
+    return MessageAck(result="accepted", stage=state.stage, detail=f"payment {notice.status}")
+
+
+def _record_payment(
+    state: RunState,
+    status: PaymentStatus,
+    amount: Decimal | None,
+    currency: str | None,
+    via: str,
+) -> None:
+    if status is PaymentStatus.UNDER_REVIEW:
+        if not state.under_review:
+            state.under_review = True
+            _extend_deadline_for_review(state)
+        state.payment = state.payment.model_copy(update={"status": status.value})
+        return
+    if status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        update: dict[str, Any] = {"status": status.value, "via": via}
+        if status is PaymentStatus.SUCCEEDED:
+            update["confirmed_at"] = workflow.now()
+            state.paid_amount = amount if amount is not None else state.order.amount
+            state.paid_currency = currency or state.order.currency
+        state.payment = state.payment.model_copy(update=update)
+
+
+def _extend_deadline_for_review(state: RunState) -> None:
+    # A payment under manual review extends the payment deadline instead of escalating.
+    extended = workflow.now() + state.policy.review_extension
+    if state.payment.deadline is None or extended > state.payment.deadline:
+        state.payment = state.payment.model_copy(update={"deadline": extended})
+
+
+async def _poll(state: RunState, within: timedelta) -> None:
+    order = state.order
+    state.payment = state.payment.model_copy(update={"polls": state.payment.polls + 1})
+    try:
+        result = await interruptible(
+            state,
+            PaymentActivities.confirm_payment_status,
+            steps.PaymentStatusInput(
+                order_id=order.order_id,
+                transaction_id=order.transaction_id,
+                payment_method=order.payment_method,
+                amount=order.amount,
+                currency=order.currency,
+                wait_s=within.total_seconds(),
+            ),
+            summary=f"poll {order.payment_method} for the payment status",
+            retry=state.poll_retry,
+            # A pushed notification settles the wait at once; the poll is then abandoned.
+            until=state.payment_settled,
+        )
+    except ActivityError as err:
+        state.note_error(f"payment poll failed: {err.cause or err}")
+        return
+    if result is None:
+        return
+    if result.status is not PaymentStatus.PENDING and not state.payment_settled():
+        _record_payment(state, result.status, result.amount, result.currency, via="polling")
+
+
+def _maybe_continue_as_new(state: RunState) -> None:
+    info = workflow.info()
+    if not (
+        info.is_continue_as_new_suggested()
+        or info.get_current_history_length() >= state.input.history_limit
+    ):
+        return
+    if not workflow.all_handlers_finished():
+        return  # next time round: a continuation must not drop a running update
+    carry = PaymentCarry(
+        started_at=state.started_at,
+        payment=state.payment,
+        stages=state.stages,
+        escalations=state.escalations,
+        seen_notices=tuple(sorted(state.seen_notices)),
+        under_review=state.under_review,
+        continuations=state.continuations + 1,
+    )
+    workflow.continue_as_new(state.input.model_copy(update={"carry": carry}))

@@ -1,0 +1,166 @@
+"""Stage `propagating`: generate the media profile (media_quality changes), publish the new config
+version, push it to every region in parallel, and check until every region has applied it;
+laggards are re-pushed once per propagation window.
+
+- activities: `generate_media_profile` (media_quality), `publish_config_version`, `push_config`
+  to every region in parallel, `check_propagation`
+- compensation: `rollback_config`
+- timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again,
+  forever; each propagation check: 3 tries, then the next check
+- non-retryable errors: —
+
+Past the activation SLA an operator may `retry` (re-push now) or `reject` while the checks go on.
+"""
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities import ConfigActivities
+    from domain import steps
+    from domain.models import ResolutionAction
+    from domain.stages import Stage
+    from domain.status import RegionProgress
+
+from workflows import compensation
+from workflows.calls import forward, inline, must_complete
+from workflows.decisions import take_resolution, wait_for_decision
+from workflows.exits import rejected
+from workflows.state import RunState
+from workflows.visibility import enter, publish
+
+STAGE = Stage.PROPAGATING
+
+
+async def run(state: RunState) -> None:
+    enter(state, STAGE)
+    order = state.order
+    window = state.policy.propagation
+    if state.input.media_profile:
+        profile = await forward(
+            state,
+            ConfigActivities.generate_media_profile,
+            steps.MediaProfileInput(
+                order_id=order.order_id,
+                idempotency_key=state.key("generate_media_profile"),
+                app_id=order.app_id,
+                profile=state.input.media_profile,
+            ),
+            summary=f"generate {state.input.media_profile} media profile",
+        )
+        state.media_profile_id = profile.profile_id
+    publish_input = steps.PublishConfigInput(
+        order_id=order.order_id,
+        idempotency_key=state.key("publish_config_version"),
+        app_id=order.app_id,
+        plan=order.to_plan,
+        features=order.features,
+        change_kinds=tuple(str(k) for k in state.input.change_kinds),
+        media_profile_id=state.media_profile_id,
+    )
+
+    async def publish_version() -> steps.PublishConfigResult:
+        return await forward(
+            state,
+            ConfigActivities.publish_config_version,
+            publish_input,
+            summary="publish the new config version",
+        )
+
+    async def rollback() -> steps.CompensationResult:
+        # A publish that timed out may still have happened: replaying it with the same
+        # idempotency key returns the version it created (or creates it), so the rollback
+        # always knows what to undo and nets to zero.
+        version = state.config_version or await publish_version()
+        return await must_complete(
+            state,
+            ConfigActivities.rollback_config,
+            steps.RollbackConfigInput(
+                order_id=order.order_id,
+                idempotency_key=state.key("rollback_config"),
+                app_id=order.app_id,
+                version=version.version,
+                previous_version=version.previous_version,
+            ),
+            summary=f"roll regions back to config v{version.previous_version}",
+        )
+
+    compensation.register(state, steps.Activity.PUBLISH_CONFIG_VERSION, rollback)
+    state.config_version = await publish_version()
+    version = state.config_version.version
+    state.regions = {r: RegionProgress(region=r) for r in state.input.regions}
+    await _push(state, list(state.input.regions), version)
+    started = workflow.now()
+    next_repush = started + window.latest
+    interval = state.policy.check_interval(window)
+    while True:
+        applied = tuple(r for r, p in state.regions.items() if p.state == "applied")
+        within = inline(min(interval, next_repush - workflow.now()))
+        check = await forward(
+            state,
+            ConfigActivities.check_propagation,
+            steps.PropagationCheckInput(
+                order_id=order.order_id,
+                app_id=order.app_id,
+                version=version,
+                known_applied=applied,
+                wait_s=within.total_seconds(),
+            ),
+            summary=f"check which regions applied v{version}",
+            poll=True,
+        )
+        now = workflow.now()
+        for region in check.applied:
+            if region in state.regions and state.regions[region].state != "applied":
+                state.regions[region] = state.regions[region].model_copy(
+                    update={"state": "applied", "applied_at": now}
+                )
+        publish(state)
+        lagging = [r for r, p in state.regions.items() if p.state != "applied"]
+        if not lagging:
+            break
+        if now >= next_repush:
+            # Past the window: push the laggards again and keep waiting. If that does not
+            # help, the activation SLA escalation brings a person (retry / reject).
+            await _push(state, lagging, version)
+            next_repush = now + window.latest
+        if not inline(interval):
+            await wait_for_decision(state, interval, f"{len(lagging)} regions still applying")
+        decision = take_resolution(state)
+        if decision is None:
+            continue
+        if decision.action is ResolutionAction.REJECT:
+            raise rejected(decision)
+        lagging = [r for r, p in state.regions.items() if p.state != "applied"]
+        await _push(state, lagging, version)
+        next_repush = workflow.now() + window.latest
+    state.end_stage()
+
+
+async def _push(state: RunState, regions: list[str], version: int) -> None:
+    async def push(region: str) -> None:
+        progress = state.regions[region]
+        pushes = progress.pushes + 1
+        result = await forward(
+            state,
+            ConfigActivities.push_config,
+            steps.PushConfigInput(
+                order_id=state.order.order_id,
+                idempotency_key=state.key(f"push_config:{region}:{pushes}"),
+                app_id=state.order.app_id,
+                version=version,
+                region=region,
+            ),
+            summary=f"push v{version} to {region}" + (f" (re-push {pushes})" if pushes > 1 else ""),
+        )
+        applied = result.state == "applied" or state.regions[region].state == "applied"
+        state.regions[region] = state.regions[region].model_copy(
+            update={"pushes": pushes, "state": "applied" if applied else "pushed"}
+        )
+
+    # Wait for every push (a cancel ends them all at once), then surface the first failure.
+    outcomes = await asyncio.gather(*(push(r) for r in regions), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome

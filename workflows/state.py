@@ -1,0 +1,113 @@
+"""The state of one run of the saga: a plain object that the workflow class creates and passes
+explicitly to every stage and every cross-cutting module.
+
+It holds what the run knows (order, policy, stage records, payment, regions, escalations, pending
+messages, the compensations registered so far) and keeps its own bookkeeping (stage records,
+errors); it calls no activity, starts no timer and publishes nothing (that is `visibility`).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import steps
+    from domain.models import CancelRequest, PaymentStatus, Resolution
+    from domain.stages import Stage
+    from domain.status import (
+        Attention,
+        CompensationRecord,
+        Escalation,
+        EscalationReason,
+        PaymentProgress,
+        RegionProgress,
+        StageRecord,
+    )
+    from domain.upgrade_input import UpgradeInput
+
+from workflows.policies import (
+    BEST_EFFORT_RETRY,
+    FORWARD_RETRY,
+    MUST_COMPLETE_RETRY,
+    POLL_RETRY,
+    scaled_backoff,
+    scaled_retry,
+)
+
+# Undoes one forward step; registered before the step runs (see `compensation`).
+Undo = Callable[[], Awaitable[steps.CompensationResult]]
+
+
+class RunState:
+    def __init__(self, input: UpgradeInput) -> None:
+        self.input = input
+        self.order = input.order
+        self.policy = input.policy
+        self.wf_id = workflow.info().workflow_id
+        carry = input.carry
+        now = workflow.now()
+        self.started_at = carry.started_at if carry else now
+        self.stage = Stage.AWAITING_PAYMENT
+        self.reason: str | None = None
+        self.finished_at: datetime | None = None
+        self.stages: list[StageRecord] = list(carry.stages) if carry else []
+        self.payment = carry.payment if carry else PaymentProgress()
+        self.escalations: list[Escalation] = list(carry.escalations) if carry else []
+        self.seen_notices: set[str] = set(carry.seen_notices) if carry else set()
+        self.under_review = carry.under_review if carry else False
+        self.continuations = carry.continuations if carry else 0
+        self.regions: dict[str, RegionProgress] = {}
+        self.compensations: list[CompensationRecord] = []
+        self.undo: list[tuple[str, Undo]] = []
+        self.attention: Attention | None = None
+        self.resolution: Resolution | None = None
+        self.cancel: CancelRequest | None = None
+        self.paid_amount: Decimal = input.order.amount
+        self.paid_currency = input.order.currency
+        self.activation_deadline: datetime | None = None
+        self.escalating: set[EscalationReason] = set()
+        self.sla_task: asyncio.Task[None] | None = None
+        self.sla_fired = False
+        # Search attribute values last upserted, by name (`visibility.publish`).
+        self.published: dict[str, object] = {}
+        self.config_version: steps.PublishConfigResult | None = None
+        self.media_profile_id: str | None = None
+        scale = input.policy.time_scale
+        self.forward_retry = scaled_retry(FORWARD_RETRY, scale)
+        self.poll_retry = scaled_retry(POLL_RETRY, scale)
+        self.must_retry = scaled_retry(MUST_COMPLETE_RETRY, scale)
+        self.best_effort_retry = scaled_retry(BEST_EFFORT_RETRY, scale)
+        self.backoff = scaled_backoff(scale)
+
+    def key(self, step: str) -> str:
+        """The idempotency key of one step of this run."""
+        return f"{self.wf_id}:{step}"
+
+    def payment_settled(self) -> bool:
+        return self.payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
+
+    def ticketed(self) -> set[EscalationReason]:
+        """Reasons with a ticket open or being opened: at most one ticket per order and reason."""
+        return {e.reason for e in self.escalations} | self.escalating
+
+    def current_record(self) -> StageRecord | None:
+        """The record of the forward stage the run is in (or parked from)."""
+        for record in reversed(self.stages):
+            if record.stage is not Stage.NEEDS_ATTENTION:
+                return record
+        return None
+
+    def end_stage(self) -> None:
+        if self.stages and self.stages[-1].ended_at is None:
+            self.stages[-1] = self.stages[-1].model_copy(update={"ended_at": workflow.now()})
+
+    def note_error(self, message: str) -> None:
+        if self.stages:
+            last = self.stages[-1]
+            self.stages[-1] = last.model_copy(
+                update={"attempts": last.attempts + 1, "last_error": message[:500]}
+            )
+        workflow.logger.warning("%s", message)

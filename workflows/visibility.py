@@ -1,0 +1,89 @@
+"""What the outside sees of a run: the `status` query's answer with its ETA, the search attributes
+and the Web UI's current details, kept in step with the state on every change.
+
+Reads the state and writes only visibility (search attribute upserts, current details); entering a
+stage lives here because it is recorded and published at once.
+"""
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.eta import estimate_eta
+    from domain.stages import Stage
+    from domain.status import Eta, StageRecord, UpgradeStatus
+
+from workflows import search_attributes as sa
+from workflows.progress import details_markdown
+from workflows.state import RunState
+
+
+def enter(state: RunState, stage: Stage) -> None:
+    state.stage = stage
+    state.stages.append(StageRecord(stage=stage, started_at=workflow.now()))
+    publish(state)
+
+
+def eta(state: RunState) -> Eta:
+    stage = state.stage
+    if stage is Stage.ACTIVE:
+        return Eta(earliest=state.finished_at, latest=state.finished_at, basis="activated")
+    if stage.is_terminal or stage is Stage.COMPENSATING:
+        return Eta(earliest=None, latest=None, basis=f"will not activate: {stage}")
+    if stage is Stage.NEEDS_ATTENTION:
+        return Eta(earliest=None, latest=None, basis="waiting for an operator decision")
+    record = state.stages[-1]
+    return estimate_eta(
+        state.policy, state.order.payment_method, stage, record.started_at, workflow.now()
+    )
+
+
+def status(state: RunState) -> UpgradeStatus:
+    order = state.order
+    return UpgradeStatus(
+        order_id=order.order_id,
+        workflow_id=state.wf_id,
+        summary=order.summary,
+        stage=state.stage,
+        reason=state.reason,
+        payment_method=order.payment_method,
+        target_plan=order.to_plan,
+        change_kinds=[str(k) for k in state.input.change_kinds],
+        started_at=state.started_at,
+        updated_at=workflow.now(),
+        finished_at=state.finished_at,
+        activation_deadline=state.activation_deadline,
+        payment=state.payment,
+        stages=list(state.stages),
+        regions=list(state.regions.values()),
+        escalated=bool(state.escalations),
+        escalations=list(state.escalations),
+        attention=state.attention,
+        cancel_requested=state.cancel.reason if state.cancel else None,
+        eta=eta(state),
+        compensations=list(state.compensations),
+    )
+
+
+def publish(state: RunState) -> None:
+    """Keep search attributes and the UI's current details in step with the state.
+
+    Only changed attributes are upserted: each upsert is a history event.
+    """
+    current = status(state)
+    wanted: dict[str, Any] = {
+        "stage": (sa.UPGRADE_STAGE, state.stage.value),
+        "escalated": (sa.ESCALATED, bool(state.escalations)),
+        "deadline": (sa.ACTIVATION_DEADLINE, state.activation_deadline),
+        "eta": (sa.ACTIVATION_ETA, current.eta.latest),
+    }
+    updates = []
+    for name, (key, value) in wanted.items():
+        if value is None or state.published.get(name) == value:
+            continue
+        state.published[name] = value
+        updates.append(key.value_set(value))
+    if updates:
+        workflow.upsert_search_attributes(updates)
+    workflow.set_current_details(details_markdown(current))
