@@ -28,6 +28,8 @@ class FakePlatform:
     capacity_refusals: int = 0
     # Checks of the propagation before every region reports applied; None = never (lag).
     propagation_checks: int | None = 0
+    # Real seconds the billing call takes (a slow platform: the next task starts that much later).
+    billing_delay_s: float = 0.0
     # When set, payment polls hang after signalling `poll_started`, until `release_polls` is set.
     block_polls: bool = False
     poll_started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -85,6 +87,8 @@ class FakePlatform:
         @activity.defn(name=Activity.UPDATE_BILLING_PLAN)
         async def update_billing_plan(arg: steps.BillingInput) -> steps.BillingResult:
             fake._record(arg)
+            if fake.billing_delay_s:
+                await asyncio.sleep(fake.billing_delay_s)
             fake._billing_done = True
             fake.effects.append("billing")
             return steps.BillingResult(

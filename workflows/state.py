@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.upgrade_input import UpgradeInput
 
+from workflows.alarms import Alarm
 from workflows.policies import (
     BEST_EFFORT_RETRY,
     FORWARD_RETRY,
@@ -73,6 +74,10 @@ class RunState:
         self.sla_fired = False
         # Search attribute values last upserted, by name (`visibility.publish`).
         self.published: dict[str, object] = {}
+        # Decisions follow alarms, not the clock (`workflows.alarms`): set by `run` from the patch.
+        self.clock_free = False
+        self.payment_deadline: Alarm | None = None
+        self.payment_expiry: Alarm | None = None
         self.config_version: steps.PublishConfigResult | None = None
         self.media_profile_id: str | None = None
         scale = input.policy.time_scale

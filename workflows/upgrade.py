@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.upgrade_input import UpgradeInput
 
 from workflows import messages, metrics, visibility
+from workflows.alarms import CLOCK_FREE_DECISIONS
 from workflows.compensation import unwind
 from workflows.ending import finish, record_activated
 from workflows.exits import SagaEnd
@@ -73,6 +74,8 @@ class UpgradeActivation:
     @workflow.run
     async def run(self, input: UpgradeInput) -> UpgradeStatus:
         state = self._state
+        # Read once per run: a run started by earlier code keeps the decisions it was made with.
+        state.clock_free = workflow.patched(CLOCK_FREE_DECISIONS)
         if not state.stages:  # the first run, not a continuation
             visibility.enter(state, Stage.AWAITING_PAYMENT)
             metrics.record_started(state.order.payment_method)

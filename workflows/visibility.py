@@ -8,6 +8,7 @@ stage lives here because it is recorded and published at once.
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain.eta import estimate_eta
@@ -78,9 +79,16 @@ def publish(state: RunState) -> None:
         "deadline": (sa.ACTIVATION_DEADLINE, state.activation_deadline),
         "eta": (sa.ACTIVATION_ETA, current.eta.latest),
     }
-    updates = []
+    # The ETA moves with the clock while a stage overruns its window: upserted whenever it moved,
+    # whether a task upserts would depend on the task's exact time. With clock-free decisions it
+    # goes along with a change of the other attributes (a stage, an escalation, the deadline),
+    # which events decide (see `workflows.alarms`). The ETA is the last of `wanted`.
+    eta_alone = not state.clock_free
+    updates: list[SearchAttributeUpdate[Any]] = []
     for name, (key, value) in wanted.items():
         if value is None or state.published.get(name) == value:
+            continue
+        if name == "eta" and not updates and not eta_alone:
             continue
         state.published[name] = value
         updates.append(key.value_set(value))

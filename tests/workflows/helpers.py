@@ -65,7 +65,10 @@ async def fake_worker(client: Client, task_queue: str, fake: FakePlatform) -> As
 # Histories of the saga's branch-heavy paths at time scale 1 (every wait a durable timer), replayed
 # by tests/test_replay.py next to the end-to-end ones (which run at 3600x, where most waits happen
 # inside the checking activity). A folder of their own: `make histories` empties only the top one.
-RECORDED = Path(__file__).parents[1] / "histories" / "time_skipping"
+# `time_skipping/` holds the runs of the code before the clock-free decisions (`workflows.alarms`),
+# `clock_free/` those after; `UPGRADE_RECORD_HISTORIES_TO` names the folder to write.
+HISTORIES = Path(__file__).parents[1] / "histories"
+RECORDED = HISTORIES / os.environ.get("UPGRADE_RECORD_HISTORIES_TO", "clock_free")
 
 
 async def record_histories(client: Client, handle: WorkflowHandle[Any, Any], name: str) -> None:

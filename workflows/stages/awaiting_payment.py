@@ -13,6 +13,7 @@ instead); past the hard expiry the run ends `expired`. Days of polling continue 
 carrying what this one learned (`PaymentCarry`). A confirmed payment starts the activation SLA.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import EscalationReason
     from domain.upgrade_input import PaymentCarry
 
+from workflows.alarms import Alarm
 from workflows.calls import inline, interruptible, wait
 from workflows.escalation import escalate, start_activation_sla
 from workflows.exits import SagaEnd
@@ -44,40 +46,98 @@ async def run(state: RunState) -> None:
                 "expires_at": state.started_at + state.policy.payment_expiry,
             }
         )
+    if state.clock_free:
+        _arm(state)
     method = state.order.payment_method
     while True:
         if state.payment.status == PaymentStatus.SUCCEEDED:
+            _disarm(state)
             state.end_stage()
             start_activation_sla(state)
             return
         if state.payment.status == PaymentStatus.FAILED:
+            _disarm(state)
             raise SagaEnd(
                 Stage.FAILED, f"the {method} channel reported the payment failed", refund=False
             )
-        now = workflow.now()
-        assert state.payment.deadline is not None and state.payment.expires_at is not None
-        if now >= state.payment.expires_at:
+        expired, overdue = _deadlines_reached(state)
+        if expired:
+            _disarm(state)
             raise SagaEnd(
                 Stage.EXPIRED,
                 f"no confirmed payment within {state.policy.payment_expiry} (hard expiry)",
                 refund=False,
             )
-        if now >= state.payment.deadline:
+        if overdue:
             if state.under_review:
                 _extend_deadline_for_review(state)
             elif EscalationReason.PAYMENT_OVERDUE not in state.ticketed():
                 await escalate(state, EscalationReason.PAYMENT_OVERDUE)
-        wake = now + state.policy.poll_interval(state.payment.polls)
-        if EscalationReason.PAYMENT_OVERDUE not in state.ticketed():
-            wake = min(wake, state.payment.deadline)
-        wake = min(wake, state.payment.expires_at)
-        within = inline(wake - now)
-        await _poll(state, within)
-        if state.payment_settled():
-            continue
-        _maybe_continue_as_new(state)
-        if not within:
-            await wait(state, state.payment_settled, wake - workflow.now(), "next payment poll")
+        if state.clock_free:
+            await _poll_then_wait(state)
+        else:
+            await _poll_then_wait_by_the_clock(state)
+
+
+def _deadlines_reached(state: RunState) -> tuple[bool, bool]:
+    """(expired, overdue): from the alarms, or (runs started before them) from the clock."""
+    if state.clock_free:
+        assert state.payment_expiry is not None and state.payment_deadline is not None
+        return state.payment_expiry.rung, state.payment_deadline.rung
+    now = workflow.now()
+    assert state.payment.deadline is not None and state.payment.expires_at is not None
+    return now >= state.payment.expires_at, now >= state.payment.deadline
+
+
+async def _poll_then_wait(state: RunState) -> None:
+    """One poll, then the policy's interval, ended early by a notice or an alarm."""
+    rung = _alarms_rung(state)
+
+    def woken() -> bool:
+        return state.payment_settled() or _alarms_rung(state) != rung
+
+    interval = state.policy.poll_interval(state.payment.polls)
+    within = inline(interval)
+    await _poll(state, within, until=woken)
+    if state.payment_settled():
+        return
+    _maybe_continue_as_new(state)
+    if not within and not woken():
+        await wait(state, woken, interval, "next payment poll")
+
+
+async def _poll_then_wait_by_the_clock(state: RunState) -> None:
+    """The same for runs started before the alarms: the wait ends at the next deadline too."""
+    assert state.payment.deadline is not None and state.payment.expires_at is not None
+    now = workflow.now()
+    wake = now + state.policy.poll_interval(state.payment.polls)
+    if EscalationReason.PAYMENT_OVERDUE not in state.ticketed():
+        wake = min(wake, state.payment.deadline)
+    wake = min(wake, state.payment.expires_at)
+    within = inline(wake - now)
+    await _poll(state, within, until=state.payment_settled)
+    if state.payment_settled():
+        return
+    _maybe_continue_as_new(state)
+    if not within:
+        await wait(state, state.payment_settled, wake - workflow.now(), "next payment poll")
+
+
+def _arm(state: RunState) -> None:
+    assert state.payment.deadline is not None and state.payment.expires_at is not None
+    state.payment_deadline = Alarm(state.payment.deadline, "payment deadline (escalate)")
+    state.payment_expiry = Alarm(state.payment.expires_at, "payment expiry (end the order)")
+
+
+def _disarm(state: RunState) -> None:
+    for alarm in (state.payment_deadline, state.payment_expiry):
+        if alarm is not None:
+            alarm.cancel()
+
+
+def _alarms_rung(state: RunState) -> tuple[bool, bool]:
+    alarms = (state.payment_deadline, state.payment_expiry)
+    return (alarms[0] is not None and alarms[0].rung, alarms[1] is not None and alarms[1].rung)
 
 
 def accept_notice(state: RunState, notice: PaymentNotice) -> MessageAck:
@@ -116,11 +176,20 @@ def _record_payment(
 def _extend_deadline_for_review(state: RunState) -> None:
     # A payment under manual review extends the payment deadline instead of escalating.
     extended = workflow.now() + state.policy.review_extension
+    if state.clock_free and state.payment_deadline is not None:
+        # The deadline alarm rang, or the review came first: it rings again at the new deadline.
+        # The comparison below would depend on the clock; the new alarm must not.
+        state.payment_deadline.cancel()
+        if state.payment.deadline is not None:
+            extended = max(extended, state.payment.deadline)
+        state.payment = state.payment.model_copy(update={"deadline": extended})
+        state.payment_deadline = Alarm(extended, "payment deadline after review (escalate)")
+        return
     if state.payment.deadline is None or extended > state.payment.deadline:
         state.payment = state.payment.model_copy(update={"deadline": extended})
 
 
-async def _poll(state: RunState, within: timedelta) -> None:
+async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -> None:
     order = state.order
     state.payment = state.payment.model_copy(update={"polls": state.payment.polls + 1})
     try:
@@ -137,8 +206,8 @@ async def _poll(state: RunState, within: timedelta) -> None:
             ),
             summary=f"poll {order.payment_method} for the payment status",
             retry=state.poll_retry,
-            # A pushed notification settles the wait at once; the poll is then abandoned.
-            until=state.payment_settled,
+            # A pushed notification (or an alarm) ends the wait at once; the poll is abandoned.
+            until=until,
         )
     except ActivityError as err:
         state.note_error(f"payment poll failed: {err.cause or err}")

@@ -13,6 +13,7 @@ Past the activation SLA an operator may `retry` (re-push now) or `reject` while 
 """
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
 
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import RegionProgress
 
 from workflows import compensation
+from workflows.alarms import Alarm
 from workflows.calls import forward, inline, must_complete
 from workflows.decisions import take_resolution, wait_for_decision
 from workflows.exits import rejected
@@ -36,7 +38,6 @@ STAGE = Stage.PROPAGATING
 async def run(state: RunState) -> None:
     enter(state, STAGE)
     order = state.order
-    window = state.policy.propagation
     if state.input.media_profile:
         profile = await forward(
             state,
@@ -91,38 +92,87 @@ async def run(state: RunState) -> None:
     version = state.config_version.version
     state.regions = {r: RegionProgress(region=r) for r in state.input.regions}
     await _push(state, list(state.input.regions), version)
+    if state.clock_free:
+        await _until_applied(state, version)
+    else:
+        await _until_applied_by_the_clock(state, version)
+    state.end_stage()
+
+
+async def _check(state: RunState, version: int, within: timedelta) -> None:
+    """Ask which regions applied `version` (waiting up to `within` inside the call)."""
+    order = state.order
+    applied = tuple(r for r, p in state.regions.items() if p.state == "applied")
+    check = await forward(
+        state,
+        ConfigActivities.check_propagation,
+        steps.PropagationCheckInput(
+            order_id=order.order_id,
+            app_id=order.app_id,
+            version=version,
+            known_applied=applied,
+            wait_s=within.total_seconds(),
+        ),
+        summary=f"check which regions applied v{version}",
+        poll=True,
+    )
+    now = workflow.now()
+    for region in check.applied:
+        if region in state.regions and state.regions[region].state != "applied":
+            state.regions[region] = state.regions[region].model_copy(
+                update={"state": "applied", "applied_at": now}
+            )
+    publish(state)
+
+
+def _lagging(state: RunState) -> list[str]:
+    return [r for r, p in state.regions.items() if p.state != "applied"]
+
+
+async def _until_applied(state: RunState, version: int) -> None:
+    """Check until every region applied; laggards are re-pushed when the window's alarm rings."""
+    window = state.policy.propagation
+    interval = state.policy.check_interval(window)
+    repush = Alarm(workflow.now() + window.latest, "re-push the laggards")
+    try:
+        while True:
+            await _check(state, version, inline(interval))
+            lagging = _lagging(state)
+            if not lagging:
+                return
+            if repush.rung:
+                # Past the window: push the laggards again and keep waiting. If that does not
+                # help, the activation SLA escalation brings a person (retry / reject).
+                await _push(state, lagging, version)
+                repush = Alarm(workflow.now() + window.latest, "re-push the laggards")
+            if not inline(interval):
+                await wait_for_decision(state, interval, f"{len(lagging)} regions still applying")
+            decision = take_resolution(state)
+            if decision is None:
+                continue
+            if decision.action is ResolutionAction.REJECT:
+                raise rejected(decision)
+            await _push(state, _lagging(state), version)
+            repush.cancel()
+            repush = Alarm(workflow.now() + window.latest, "re-push the laggards")
+    finally:
+        repush.cancel()
+
+
+async def _until_applied_by_the_clock(state: RunState, version: int) -> None:
+    """The same for runs started before the alarms: the window is read off the clock."""
+    window = state.policy.propagation
     started = workflow.now()
     next_repush = started + window.latest
     interval = state.policy.check_interval(window)
     while True:
-        applied = tuple(r for r, p in state.regions.items() if p.state == "applied")
-        within = inline(min(interval, next_repush - workflow.now()))
-        check = await forward(
-            state,
-            ConfigActivities.check_propagation,
-            steps.PropagationCheckInput(
-                order_id=order.order_id,
-                app_id=order.app_id,
-                version=version,
-                known_applied=applied,
-                wait_s=within.total_seconds(),
-            ),
-            summary=f"check which regions applied v{version}",
-            poll=True,
-        )
         now = workflow.now()
-        for region in check.applied:
-            if region in state.regions and state.regions[region].state != "applied":
-                state.regions[region] = state.regions[region].model_copy(
-                    update={"state": "applied", "applied_at": now}
-                )
-        publish(state)
-        lagging = [r for r, p in state.regions.items() if p.state != "applied"]
+        await _check(state, version, inline(min(interval, next_repush - now)))
+        now = workflow.now()
+        lagging = _lagging(state)
         if not lagging:
             break
         if now >= next_repush:
-            # Past the window: push the laggards again and keep waiting. If that does not
-            # help, the activation SLA escalation brings a person (retry / reject).
             await _push(state, lagging, version)
             next_repush = now + window.latest
         if not inline(interval):
@@ -132,10 +182,8 @@ async def run(state: RunState) -> None:
             continue
         if decision.action is ResolutionAction.REJECT:
             raise rejected(decision)
-        lagging = [r for r, p in state.regions.items() if p.state != "applied"]
-        await _push(state, lagging, version)
+        await _push(state, _lagging(state), version)
         next_repush = workflow.now() + window.latest
-    state.end_stage()
 
 
 async def _push(state: RunState, regions: list[str], version: int) -> None:
