@@ -14,34 +14,25 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from domain.status import UpgradeStatus
-from domain.upgrade_input import UpgradeInput
-from workflows.upgrade import WORKFLOW_NAME, UpgradeActivation
+from workflows import upgrade
+from workflows.stages import reconciling, updating_billing
+from workflows.upgrade import UpgradeActivation
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 # Histories whose runs were paid and went on to reconciliation (the others never get there).
 RECONCILED = ["alipay-plan", "capability", "nocap", "lag", "flaky", "pushed"]
 
 
-@workflow.defn(name=WORKFLOW_NAME)
-class BillingFirst(UpgradeActivation):
-    """The saga with two forward steps swapped: what a careless refactoring could do."""
-
-    @workflow.run
-    async def run(self, input: UpgradeInput) -> UpgradeStatus:
-        return await super().run(input)
-
-    async def _forward(self) -> None:
-        await self._await_payment()
-        await self._update_billing()
-        await self._reconcile()
-        await self._propagate()
-        await self._activate()
-        await self._notify_active()
+def billing_first() -> tuple[object, ...]:
+    """The saga's stage order with two forward stages swapped: what a careless change could do."""
+    order = list(upgrade.FORWARD)
+    i, j = order.index(reconciling), order.index(updating_billing)
+    order[i], order[j] = order[j], order[i]
+    return tuple(order)
 
 
 def _replayer(workflow_class: type) -> Replayer:
-    # Unsandboxed: the altered class lives in a test module the sandbox would re-import.
+    # Unsandboxed: the altered stage order is patched into the module the sandbox would re-import.
     return Replayer(
         workflows=[workflow_class],
         data_converter=pydantic_data_converter,
@@ -50,7 +41,9 @@ def _replayer(workflow_class: type) -> Replayer:
 
 
 @pytest.mark.parametrize("name", RECONCILED)
-async def test_an_altered_saga_fails_replay_with_nondeterminism(name: str) -> None:
+async def test_an_altered_saga_fails_replay_with_nondeterminism(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = HISTORIES / f"{name}.json"
     history = WorkflowHistory.from_json(name, path.read_text("utf-8"))
     # Control: the committed saga replays this history cleanly with the same runner.
@@ -58,7 +51,10 @@ async def test_an_altered_saga_fails_replay_with_nondeterminism(name: str) -> No
         history, raise_on_replay_failure=False
     )
     assert control.replay_failure is None, control.replay_failure
-    altered = await _replayer(BillingFirst).replay_workflow(history, raise_on_replay_failure=False)
+    monkeypatch.setattr(upgrade, "FORWARD", billing_first())
+    altered = await _replayer(UpgradeActivation).replay_workflow(
+        history, raise_on_replay_failure=False
+    )
     assert isinstance(altered.replay_failure, workflow.NondeterminismError), (
         f"{name}: the altered saga replayed without a nondeterminism error: "
         f"{altered.replay_failure!r}"
