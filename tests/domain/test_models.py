@@ -328,7 +328,7 @@ def test_cancel_request_default_reason() -> None:
 def test_message_ack_result_values() -> None:
     assert MessageAck(result="duplicate", stage="reconciling").detail == ""
     with pytest.raises(ValidationError):
-        MessageAck(result="maybe", stage="reconciling")  # type: ignore[arg-type]
+        MessageAck(result="maybe", stage="reconciling")
 
 
 # --- UpgradeInput -------------------------------------------------------------------------------

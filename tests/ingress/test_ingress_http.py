@@ -21,7 +21,8 @@ import pytest
 from client.ack_journal import AckJournal, read_acks
 from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS, DEV_OPERATOR_TOKEN
 from ingress.signature import sign
-from tests.e2e.stack import ROOT, LiveStack, free_port
+from service.ports import free_port
+from tests.e2e.stack import ROOT, LiveStack
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]

@@ -67,7 +67,7 @@ LIVE_CHANNEL = LIVE.payment_method.value
 # Each test makes a request (and a query or two) per case on a shared 2-core machine.
 # At most 100 cases per test (fewer under a smaller profile, e.g. `ci`).
 EXAMPLES = settings(
-    max_examples=min(100, settings.default.max_examples),
+    max_examples=min(100, settings().max_examples),
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -225,7 +225,7 @@ async def test_signed_bodies_that_are_not_one_json_object_are_refused(
     assert await live_state(client) == before
 
 
-@settings(max_examples=min(20, settings.default.max_examples))
+@settings(max_examples=min(20, settings().max_examples))
 @given(st.integers(MAX_BODY_BYTES, 4 * MAX_BODY_BYTES), st.sampled_from(["field", "spaces"]))
 async def test_oversized_notices_are_refused_with_413(
     http: httpx.AsyncClient, client: Client, size: int, padding: str

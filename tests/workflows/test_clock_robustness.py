@@ -17,6 +17,7 @@ succeed.
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
@@ -115,7 +116,7 @@ async def test_commands_do_not_depend_on_a_tasks_exact_time(
     task_queue: str,
     name: str,
     fake: FakePlatform,
-    order: dict[str, object],
+    order: dict[str, Any],
 ) -> None:
     order_id = f"ORD-CLOCK-{name}-{task_queue}"
     history = await run_to_the_end(ts_env.client, task_queue, fake, order_id, **order)
