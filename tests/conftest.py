@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from temporalio.testing import WorkflowEnvironment
 
-from tests.servers import dev_server_env, time_skipping_env
+from tests.support.servers import dev_server_env, time_skipping_env
 
 # Hypothesis profiles for every test that uses it (`HYPOTHESIS_PROFILE`): `default` for
 # `make test`, `ci` for a quick pass, `thorough` for a long hunt. No deadline and no "too slow"

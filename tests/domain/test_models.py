@@ -22,7 +22,7 @@ from domain.models import (
     workflow_id_for,
 )
 from domain.upgrade_input import UpgradeInput, build_upgrade_input
-from tests.domain.factories import make_order, order_data
+from tests.support.factories import make_order, order_data
 
 NOW = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
 

@@ -22,8 +22,8 @@ from client.ack_journal import AckJournal, read_acks
 from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS, DEV_OPERATOR_TOKEN
 from ingress.signature import sign
 from service.ports import free_port
-from tests.e2e.stack import ROOT, LiveStack
-from tests.polling import eventually
+from tests.support.live_stack import ROOT, LiveStack
+from tests.support.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

@@ -32,8 +32,8 @@ from ingress.settings import (
 )
 from ingress.signature import HEADER, sign
 from service.ports import free_port
-from tests.e2e.stack import ROOT
 from tests.security.secrets_capture import captured_output, leaked_secrets
+from tests.support.live_stack import ROOT
 
 CHANNEL_SECRETS = {m: f"chan-{m.value}-3f9a1c77e2" for m in PaymentMethod}
 OPERATOR_TOKEN = "op-token-b41d6e08c5"

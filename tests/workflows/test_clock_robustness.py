@@ -29,8 +29,8 @@ from domain.models import PaymentStatus
 from domain.policy import resolve_policy
 from domain.status import UpgradeStatus
 from service.worker_setup import WORKFLOWS, workflow_runner
-from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order, start
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order, start
 
 WFT_STARTED = "EVENT_TYPE_WORKFLOW_TASK_STARTED"
 # Replays per history: every task of a short history, an even sample of a long one.

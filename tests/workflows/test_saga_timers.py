@@ -13,8 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import CancelRequest, PaymentNotice, PaymentStatus, Resolution
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
-from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order, record_histories, send, start
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order, record_histories, send, start
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = pytest.mark.asyncio

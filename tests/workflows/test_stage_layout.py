@@ -18,7 +18,7 @@ from bench.instant_platform import instant_activities
 from domain.stages import FORWARD_STAGES, TERMINAL_STAGES, Stage
 from domain.steps import COMPENSATION, Activity
 from service.worker_setup import share_workflow_code
-from tests.fakes import FakePlatform
+from tests.support.fakes import FakePlatform
 from workflows import compensation, decisions
 from workflows.upgrade import FORWARD
 

@@ -17,7 +17,7 @@ from client.upgrades import _start_attributes
 from domain.models import MessageAck, UpgradeOrder, catalog_price
 from domain.upgrade_input import build_upgrade_input
 from service.worker_setup import build_worker
-from tests.fakes import FakePlatform
+from tests.support.fakes import FakePlatform
 from workflows.upgrade import UpgradeActivation
 
 
