@@ -5,7 +5,7 @@ Each activity answers at once with what the sandbox answers on a normal run: the
 still says `pending` (the payment arrives by notification, the `confirm_payment` update, as the
 benchmark drives it), every region reports applied on the first check. Nothing is recorded, so
 the worker's memory holds only what Temporal and the workflow hold (the test double in
-`tests/fakes.py` keeps a call log, which would grow with every upgrade).
+`tests/support/fakes.py` keeps a call log, which would grow with every upgrade).
 
 Boundary: no I/O, no state; the saga's own code (`workflows.upgrade`) is untouched.
 """

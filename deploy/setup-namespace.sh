@@ -6,7 +6,7 @@
 # exists with the same type succeeds; the same name with another type fails the job (a person
 # must decide). Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_NAMESPACE_RETENTION (e.g.
 # 30d), SEARCH_ATTRIBUTES ("Name=Type ...", the list of workflows/search_attributes.py,
-# kept equal to it by tests/test_compose.py), SETUP_ATTEMPTS (60 tries, 2 s apart).
+# kept equal to it by tests/deploy/test_compose.py), SETUP_ATTEMPTS (60 tries, 2 s apart).
 set -eu
 
 : "${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS is required}"

@@ -9,16 +9,19 @@ import pytest
 from hypothesis import HealthCheck, settings
 from temporalio.testing import WorkflowEnvironment
 
-from tests.servers import dev_server_env, time_skipping_env
+from tests.support.servers import dev_server_env, time_skipping_env
 
 # Hypothesis profiles for every test that uses it (`HYPOTHESIS_PROFILE`): `default` for
 # `make test`, `ci` for a quick pass, `thorough` for a long hunt. No deadline and no "too slow"
 # health check: a loaded 2-core machine must not turn its slowness into a failure. Registered
 # here, not in one package's conftest, so that a subset of the suite runs with them too.
-_FORGIVING = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("default", max_examples=150, **_FORGIVING)
-settings.register_profile("ci", max_examples=50, **_FORGIVING)
-settings.register_profile("thorough", max_examples=2000, **_FORGIVING)
+for _name, _examples in (("default", 150), ("ci", 50), ("thorough", 2000)):
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

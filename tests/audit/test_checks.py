@@ -12,7 +12,7 @@ from audit.facts import AuditFacts, AuditReport, LedgerEntry, RunFacts
 from audit.scope import scope_since
 from client.ack_journal import AckRecord
 from domain.policy import resolve_policy
-from tests.domain.factories import make_order
+from tests.support.factories import make_order
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 SCALE = 600.0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import dev_server_env
+from tests.support.servers import dev_server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 

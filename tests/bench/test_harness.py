@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ FIELDS = ("throughput_per_s", "p50_ms", "p99_ms", "cpu_s_per_upgrade", "events_p
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench")
     command = [sys.executable, "-m", "bench", "--tiny", "--docs", str(out / "docs")]
     done = subprocess.run(
@@ -24,14 +25,15 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (out / "docs" / "benchmarks.md").read_text().startswith("# Benchmarks")
-    return json.loads((out / "docs" / "benchmarks.json").read_text())
+    report: dict[str, Any] = json.loads((out / "docs" / "benchmarks.json").read_text())
+    return report
 
 
-def records(report: dict, kind: str) -> list[dict]:
+def records(report: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r for r in report["records"] if r["kind"] == kind]
 
 
-def test_one_record_per_variant_and_concurrency_with_every_field(report: dict) -> None:
+def test_one_record_per_variant_and_concurrency_with_every_field(report: dict[str, Any]) -> None:
     cells = records(report, "throughput")
     assert {(r["variant"], r["concurrency"]) for r in cells} == {
         (v, c) for v in VARIANTS for c in (1, 2)
@@ -45,7 +47,7 @@ def test_one_record_per_variant_and_concurrency_with_every_field(report: dict) -
         assert record["p50_ms"] <= record["p99_ms"]
 
 
-def test_b3_has_the_sagas_shape_and_b2_is_smaller(report: dict) -> None:
+def test_b3_has_the_sagas_shape_and_b2_is_smaller(report: dict[str, Any]) -> None:
     cells = {(r["variant"], r["concurrency"]): r for r in records(report, "throughput")}
     for concurrency in (1, 2):
         b2, b3 = cells["B2", concurrency], cells["B3", concurrency]
@@ -60,7 +62,7 @@ def test_b3_has_the_sagas_shape_and_b2_is_smaller(report: dict) -> None:
     assert sizes["workflow"]["input_bytes"] > 0 and sizes["query_bytes"] > 0
 
 
-def test_scale_burst_replay_and_targets_are_reported(report: dict) -> None:
+def test_scale_burst_replay_and_targets_are_reported(report: dict[str, Any]) -> None:
     scale = records(report, "scale")
     assert [s["parked"] for s in scale] == [0, 3, 6]
     assert all(s["worker_rss_bytes"] > 0 and s["db_bytes"] > 0 for s in scale)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from alipay import AliPay
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,11 +39,13 @@ def verifier(channel_key: KeyPair) -> AlipayVerifier:
 
 
 @pytest.fixture(scope="module")
-def sdk(channel_key: KeyPair):
+def sdk(channel_key: KeyPair) -> AliPay:
     return alipay_sdk(channel_key.private_pem, channel_key.public_pem)
 
 
-def test_a_payment_signed_by_the_sdk_is_paid_for_exactly_its_amount(verifier, sdk) -> None:
+def test_a_payment_signed_by_the_sdk_is_paid_for_exactly_its_amount(
+    verifier: AlipayVerifier, sdk: AliPay
+) -> None:
     notice = verifier.open_notice(alipay_body(sdk, alipay_params()))
     assert notice.channel is PaymentMethod.ALIPAY
     assert notice.kind is NoticeKind.PAID
@@ -55,30 +58,32 @@ def test_a_payment_signed_by_the_sdk_is_paid_for_exactly_its_amount(verifier, sd
     check_order(notice, ORDER)
 
 
-def test_trade_finished_is_paid_too(verifier, sdk) -> None:
+def test_trade_finished_is_paid_too(verifier: AlipayVerifier, sdk: AliPay) -> None:
     body = alipay_body(sdk, alipay_params(trade_status="TRADE_FINISHED"))
     assert verifier.open_notice(body).kind is NoticeKind.PAID
 
 
-def test_an_old_redelivery_is_still_accepted(verifier, sdk) -> None:
+def test_an_old_redelivery_is_still_accepted(verifier: AlipayVerifier, sdk: AliPay) -> None:
     # Alipay re-sends for ~25 h with the same notify_id: no freshness rule applies.
     body = alipay_body(sdk, alipay_params(notify_time="2024-01-01 00:00:00"))
     assert verifier.open_notice(body).kind is NoticeKind.PAID
 
 
-def test_a_tampered_amount_breaks_the_signature(verifier, sdk) -> None:
+def test_a_tampered_amount_breaks_the_signature(verifier: AlipayVerifier, sdk: AliPay) -> None:
     body = alipay_body(sdk, alipay_params()).replace(b"total_amount=19.99", b"total_amount=0.01")
     with pytest.raises(BadSignature, match="not Alipay's signature"):
         verifier.open_notice(body)
 
 
-def test_a_foreign_key_is_refused(verifier, foreign_key: KeyPair) -> None:
+def test_a_foreign_key_is_refused(verifier: AlipayVerifier, foreign_key: KeyPair) -> None:
     forger = alipay_sdk(foreign_key.private_pem, foreign_key.public_pem)
     with pytest.raises(BadSignature):
         verifier.open_notice(alipay_body(forger, alipay_params()))
 
 
-def test_empty_parameters_are_left_out_of_the_signing_string(verifier, sdk) -> None:
+def test_empty_parameters_are_left_out_of_the_signing_string(
+    verifier: AlipayVerifier, sdk: AliPay
+) -> None:
     # Alipay signs without empty values; the SDK's own verify would keep them and fail.
     body = alipay_body(sdk, alipay_params(), unsigned_suffix="&passback_params=&body=")
     assert verifier.open_notice(body).kind is NoticeKind.PAID
@@ -102,37 +107,45 @@ def test_the_signing_string_is_the_documented_one() -> None:
 @pytest.mark.parametrize(
     ("field", "value"), [("app_id", "2021999999999999"), ("seller_id", "2088999")]
 )
-def test_a_foreign_merchant_is_refused_by_name(verifier, sdk, field: str, value: str) -> None:
+def test_a_foreign_merchant_is_refused_by_name(
+    verifier: AlipayVerifier, sdk: AliPay, field: str, value: str
+) -> None:
     body = alipay_body(sdk, alipay_params(**{field: value}))
     with pytest.raises(ForeignMerchant, match=f"{field} '{value}' is not ours"):
         verifier.open_notice(body)
 
 
-def test_a_wrong_amount_is_refused_against_the_order(verifier, sdk) -> None:
+def test_a_wrong_amount_is_refused_against_the_order(verifier: AlipayVerifier, sdk: AliPay) -> None:
     notice = verifier.open_notice(alipay_body(sdk, alipay_params(total_amount="19.98")))
     with pytest.raises(AmountMismatch, match=r"amount 19\.98 does not match the order's 19\.99"):
         check_order(notice, ORDER)
 
 
-def test_another_trade_is_refused_against_the_order(verifier, sdk) -> None:
+def test_another_trade_is_refused_against_the_order(verifier: AlipayVerifier, sdk: AliPay) -> None:
     notice = verifier.open_notice(alipay_body(sdk, alipay_params(out_trade_no="tx-other")))
     with pytest.raises(UnknownTrade, match="'tx-other'"):
         check_order(notice, ORDER)
 
 
-def test_yuan_text_is_exact_and_a_whole_amount_is_accepted(verifier, sdk) -> None:
+def test_yuan_text_is_exact_and_a_whole_amount_is_accepted(
+    verifier: AlipayVerifier, sdk: AliPay
+) -> None:
     notice = verifier.open_notice(alipay_body(sdk, alipay_params(total_amount="20")))
     assert notice.amount == Decimal("20.00")
     check_order(notice, ExpectedPayment(out_trade_no="tx-0001", amount=Decimal("20")))
 
 
 @pytest.mark.parametrize("amount", ["19.999", "1e3", "-19.99", " 19.99", "19,99", "0x10", "NaN"])
-def test_an_amount_that_is_not_yuan_is_malformed(verifier, sdk, amount: str) -> None:
+def test_an_amount_that_is_not_yuan_is_malformed(
+    verifier: AlipayVerifier, sdk: AliPay, amount: str
+) -> None:
     with pytest.raises(MalformedNotice, match="total_amount"):
         verifier.open_notice(alipay_body(sdk, alipay_params(total_amount=amount)))
 
 
-def test_a_partial_refund_is_a_refund_not_a_failed_payment(verifier, sdk) -> None:
+def test_a_partial_refund_is_a_refund_not_a_failed_payment(
+    verifier: AlipayVerifier, sdk: AliPay
+) -> None:
     params = alipay_params(refund_fee="5.00", out_biz_no="rf-1", gmt_refund="2026-05-29 10:00:00")
     notice = verifier.open_notice(alipay_body(sdk, params))
     assert notice.kind is NoticeKind.REFUND
@@ -142,62 +155,64 @@ def test_a_partial_refund_is_a_refund_not_a_failed_payment(verifier, sdk) -> Non
     check_order(notice, ORDER)
 
 
-def test_a_full_refund_closes_the_trade_and_is_a_refund(verifier, sdk) -> None:
+def test_a_full_refund_closes_the_trade_and_is_a_refund(
+    verifier: AlipayVerifier, sdk: AliPay
+) -> None:
     params = alipay_params(trade_status="TRADE_CLOSED", refund_fee="19.99", out_biz_no="rf-1")
     notice = verifier.open_notice(alipay_body(sdk, params))
     assert notice.kind is NoticeKind.REFUND
     assert notice.full_refund and notice.refund_amount == Decimal("19.99")
 
 
-def test_a_trade_closed_unpaid_is_closed(verifier, sdk) -> None:
+def test_a_trade_closed_unpaid_is_closed(verifier: AlipayVerifier, sdk: AliPay) -> None:
     params = alipay_params(trade_status="TRADE_CLOSED")
     del params["gmt_payment"]
     notice = verifier.open_notice(alipay_body(sdk, params))
     assert notice.kind is NoticeKind.CLOSED and notice.paid_at is None
 
 
-def test_a_zero_refund_fee_on_a_payment_is_a_payment(verifier, sdk) -> None:
+def test_a_zero_refund_fee_on_a_payment_is_a_payment(verifier: AlipayVerifier, sdk: AliPay) -> None:
     # Alipay's documented payment example carries refund_fee=0.00.
     notice = verifier.open_notice(alipay_body(sdk, alipay_params(refund_fee="0.00")))
     assert notice.kind is NoticeKind.PAID and notice.refund_amount is None
 
 
-def test_a_refund_above_the_total_is_malformed(verifier, sdk) -> None:
+def test_a_refund_above_the_total_is_malformed(verifier: AlipayVerifier, sdk: AliPay) -> None:
     with pytest.raises(MalformedNotice, match="exceeds"):
         verifier.open_notice(alipay_body(sdk, alipay_params(refund_fee="20.00")))
 
 
-def test_only_rsa2_is_accepted(verifier, sdk) -> None:
+def test_only_rsa2_is_accepted(verifier: AlipayVerifier, sdk: AliPay) -> None:
     body = alipay_body(sdk, alipay_params()).replace(b"sign_type=RSA2", b"sign_type=RSA")
     with pytest.raises(BadSignature, match="only RSA2"):
         verifier.open_notice(body)
 
 
-def test_a_missing_sign_is_a_bad_signature(verifier, channel_key: KeyPair) -> None:
+def test_a_missing_sign_is_a_bad_signature(verifier: AlipayVerifier, channel_key: KeyPair) -> None:
     body = encode_notification(alipay_params(), channel_key.private)
     stripped = "&".join(p for p in body.decode().split("&") if not p.startswith("sign="))
     with pytest.raises(BadSignature, match="missing"):
         verifier.open_notice(stripped.encode())
 
 
-def test_a_repeated_parameter_is_malformed(verifier, sdk) -> None:
+def test_a_repeated_parameter_is_malformed(verifier: AlipayVerifier, sdk: AliPay) -> None:
     body = alipay_body(sdk, alipay_params(), unsigned_suffix="&total_amount=0.01")
     with pytest.raises(MalformedNotice, match="more than once"):
         verifier.open_notice(body)
 
 
-def test_an_unknown_trade_status_is_malformed(verifier, sdk) -> None:
+def test_an_unknown_trade_status_is_malformed(verifier: AlipayVerifier, sdk: AliPay) -> None:
     with pytest.raises(MalformedNotice, match="trade_status 'TRADE_PAID'"):
         verifier.open_notice(alipay_body(sdk, alipay_params(trade_status="TRADE_PAID")))
 
 
-def test_another_charset_is_refused(verifier, sdk) -> None:
+def test_another_charset_is_refused(verifier: AlipayVerifier, sdk: AliPay) -> None:
     with pytest.raises(MalformedNotice, match="charset 'gbk'"):
         verifier.open_notice(alipay_body(sdk, alipay_params(charset="gbk")))
 
 
 @pytest.mark.parametrize("body", [b"", b"\xff\xfe", b"a=1&&b", b"no-equals-sign"])
-def test_a_body_that_is_not_a_form_is_malformed(verifier, body: bytes) -> None:
+def test_a_body_that_is_not_a_form_is_malformed(verifier: AlipayVerifier, body: bytes) -> None:
     with pytest.raises(MalformedNotice):
         verifier.open_notice(body)
 
@@ -207,7 +222,9 @@ def test_an_oversized_body_is_refused_before_parsing() -> None:
         parse_form(b"a" * (MAX_NOTIFY_BYTES + 1))
 
 
-def test_our_signing_side_is_accepted_by_the_sdk_and_by_us(verifier, sdk, channel_key) -> None:
+def test_our_signing_side_is_accepted_by_the_sdk_and_by_us(
+    verifier: AlipayVerifier, sdk: AliPay, channel_key: KeyPair
+) -> None:
     params = trade_notification(
         app_id=APP_ID,
         seller_id=SELLER_ID,
@@ -227,13 +244,15 @@ def test_our_signing_side_is_accepted_by_the_sdk_and_by_us(verifier, sdk, channe
 
 
 _TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=20
 )
 
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
-def test_any_parameter_change_breaks_the_signature(channel_key, data: st.DataObject) -> None:
+def test_any_parameter_change_breaks_the_signature(
+    channel_key: KeyPair, data: st.DataObject
+) -> None:
     verifier = AlipayVerifier(
         AlipayMerchant(app_id=APP_ID, seller_id=SELLER_ID), channel_key.public
     )
@@ -249,7 +268,9 @@ def test_any_parameter_change_breaks_the_signature(channel_key, data: st.DataObj
 
 @settings(max_examples=30, deadline=None)
 @given(key=st.from_regex(r"[a-z_]{1,12}", fullmatch=True), value=_TEXT)
-def test_any_added_parameter_breaks_the_signature(channel_key, key: str, value: str) -> None:
+def test_any_added_parameter_breaks_the_signature(
+    channel_key: KeyPair, key: str, value: str
+) -> None:
     verifier = AlipayVerifier(
         AlipayMerchant(app_id=APP_ID, seller_id=SELLER_ID), channel_key.public
     )

@@ -30,7 +30,9 @@ def test_every_code_parses_back(order_id: str) -> None:
 
 
 @given(order_id=ORDER_IDS, position=st.integers(2, LENGTH - 1), data=st.data())
-def test_any_single_wrong_character_fails_the_check(order_id, position, data) -> None:
+def test_any_single_wrong_character_fails_the_check(
+    order_id: str, position: int, data: st.DataObject
+) -> None:
     code = payment_reference(order_id)
     wrong = data.draw(st.sampled_from([c for c in ALPHABET if c != code[position]]))
     typo = code[:position] + wrong + code[position + 1 :]

@@ -4,6 +4,7 @@ import json
 import socket
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -12,6 +13,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr, ValidationError
+from wechatpayv3.core import Core
 
 from channels.errors import (
     AmountMismatch,
@@ -65,11 +67,13 @@ def verifier(channel_key: KeyPair) -> WechatPayVerifier:
 
 
 @pytest.fixture(scope="module")
-def core(channel_key: KeyPair):
+def core(channel_key: KeyPair) -> Core:
     return wechat_core(channel_key.private_pem, channel_key.public_pem)
 
 
-def test_a_payment_signed_by_the_sdk_is_paid_for_exactly_its_amount(verifier, core) -> None:
+def test_a_payment_signed_by_the_sdk_is_paid_for_exactly_its_amount(
+    verifier: WechatPayVerifier, core: Core
+) -> None:
     body = envelope(transaction())
     notice = verifier.open_notice(wechat_headers(core, body), body)
     assert notice.channel is PaymentMethod.WECHAT_PAY
@@ -81,13 +85,15 @@ def test_a_payment_signed_by_the_sdk_is_paid_for_exactly_its_amount(verifier, co
     check_order(notice, ORDER)
 
 
-def test_header_names_are_case_insensitive(verifier, core) -> None:
+def test_header_names_are_case_insensitive(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction())
     headers = {name.lower(): value for name, value in wechat_headers(core, body).items()}
     assert verifier.open_notice(headers, body).kind is NoticeKind.PAID
 
 
-def test_19_99_is_1999_fen_where_a_float_loses_a_fen(verifier, core) -> None:
+def test_19_99_is_1999_fen_where_a_float_loses_a_fen(
+    verifier: WechatPayVerifier, core: Core
+) -> None:
     assert int(19.99 * 100) == 1998  # the trap
     assert yuan_to_fen(Decimal("19.99")) == 1999
     assert fen_to_yuan("amount.total", 1999) == Decimal("19.99")
@@ -99,13 +105,15 @@ def test_19_99_is_1999_fen_where_a_float_loses_a_fen(verifier, core) -> None:
 
 
 @pytest.mark.parametrize("total", [19.99, "1999", 1999.0, True, -1, MAX_FEN + 1, None])
-def test_a_total_that_is_not_integer_fen_is_malformed(verifier, core, total: object) -> None:
+def test_a_total_that_is_not_integer_fen_is_malformed(
+    verifier: WechatPayVerifier, core: Core, total: object
+) -> None:
     body = envelope(transaction(amount={"total": total, "currency": "CNY"}))
     with pytest.raises(MalformedNotice, match=r"amount\.total"):
         verifier.open_notice(wechat_headers(core, body), body)
 
 
-def test_yuan_sent_as_fen_is_a_wrong_amount(verifier, core) -> None:
+def test_yuan_sent_as_fen_is_a_wrong_amount(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction(amount={"total": 19, "currency": "CNY"}))
     notice = verifier.open_notice(wechat_headers(core, body), body)
     assert notice.amount == Decimal("0.19")
@@ -113,14 +121,14 @@ def test_yuan_sent_as_fen_is_a_wrong_amount(verifier, core) -> None:
         check_order(notice, ORDER)
 
 
-def test_another_currency_is_a_mismatch(verifier, core) -> None:
+def test_another_currency_is_a_mismatch(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction(amount={"total": 1999, "currency": "USD"}))
     notice = verifier.open_notice(wechat_headers(core, body), body)
     with pytest.raises(AmountMismatch, match="currency USD"):
         check_order(notice, ORDER)
 
 
-def test_a_tampered_body_breaks_the_signature(verifier, core) -> None:
+def test_a_tampered_body_breaks_the_signature(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction())
     headers = wechat_headers(core, body)
     tampered = body.replace(b"TRANSACTION.SUCCESS", b"TRANSACTION.SUCCESS ")
@@ -128,14 +136,16 @@ def test_a_tampered_body_breaks_the_signature(verifier, core) -> None:
         verifier.open_notice(headers, tampered)
 
 
-def test_a_foreign_key_under_our_serial_is_refused(verifier, foreign_key: KeyPair) -> None:
+def test_a_foreign_key_under_our_serial_is_refused(
+    verifier: WechatPayVerifier, foreign_key: KeyPair
+) -> None:
     forger = wechat_core(foreign_key.private_pem, foreign_key.public_pem)
     body = envelope(transaction())
     with pytest.raises(BadSignature):
         verifier.open_notice(wechat_headers(forger, body), body)
 
 
-def test_a_probe_signature_simply_fails(verifier, core) -> None:
+def test_a_probe_signature_simply_fails(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction())
     headers = wechat_headers(core, body)
     headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"][19:]
@@ -144,20 +154,24 @@ def test_a_probe_signature_simply_fails(verifier, core) -> None:
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -3600])
-def test_a_stale_or_future_timestamp_is_refused(verifier, core, offset: int) -> None:
+def test_a_stale_or_future_timestamp_is_refused(
+    verifier: WechatPayVerifier, core: Core, offset: int
+) -> None:
     body = envelope(transaction())
     with pytest.raises(StaleTimestamp, match="the limit is 300 s"):
         verifier.open_notice(wechat_headers(core, body, timestamp=NOW + offset), body)
 
 
 @pytest.mark.parametrize("offset", [-300, 299])
-def test_a_timestamp_within_five_minutes_is_fresh(verifier, core, offset: int) -> None:
+def test_a_timestamp_within_five_minutes_is_fresh(
+    verifier: WechatPayVerifier, core: Core, offset: int
+) -> None:
     body = envelope(transaction())
     assert verifier.open_notice(wechat_headers(core, body, timestamp=NOW + offset), body)
 
 
 def test_an_unknown_serial_is_refused_without_any_network_call(
-    verifier, core, monkeypatch: pytest.MonkeyPatch
+    verifier: WechatPayVerifier, core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("a network call on the request path")
@@ -173,7 +187,9 @@ def test_an_unknown_serial_is_refused_without_any_network_call(
     "header",
     ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"],
 )
-def test_a_missing_header_is_a_bad_signature(verifier, core, header: str) -> None:
+def test_a_missing_header_is_a_bad_signature(
+    verifier: WechatPayVerifier, core: Core, header: str
+) -> None:
     body = envelope(transaction())
     headers = wechat_headers(core, body)
     del headers[header]
@@ -181,7 +197,7 @@ def test_a_missing_header_is_a_bad_signature(verifier, core, header: str) -> Non
         verifier.open_notice(headers, body)
 
 
-def test_another_signature_type_is_refused(verifier, core) -> None:
+def test_another_signature_type_is_refused(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction())
     headers = wechat_headers(core, body)
     headers["Wechatpay-Signature-Type"] = "WECHATPAY2-SM2-WITH-SM3"
@@ -189,7 +205,9 @@ def test_another_signature_type_is_refused(verifier, core) -> None:
         verifier.open_notice(headers, body)
 
 
-def test_a_wrong_apiv3_key_fails_decryption_without_naming_a_key(verifier, core) -> None:
+def test_a_wrong_apiv3_key_fails_decryption_without_naming_a_key(
+    verifier: WechatPayVerifier, core: Core
+) -> None:
     other_key = "vutsrqponmlkjihgfedcba9876543210"
     body = envelope(transaction(), key=other_key)
     with pytest.raises(DecryptionFailed) as refused:
@@ -200,13 +218,15 @@ def test_a_wrong_apiv3_key_fails_decryption_without_naming_a_key(verifier, core)
 @pytest.mark.parametrize(
     ("field", "value"), [("mchid", "1900000999"), ("appid", "wx0000000000000000")]
 )
-def test_a_foreign_merchant_is_refused_by_name(verifier, core, field: str, value: str) -> None:
+def test_a_foreign_merchant_is_refused_by_name(
+    verifier: WechatPayVerifier, core: Core, field: str, value: str
+) -> None:
     body = envelope(transaction(**{field: value}))
     with pytest.raises(ForeignMerchant, match=f"{field} '{value}' is not ours"):
         verifier.open_notice(wechat_headers(core, body), body)
 
 
-def test_a_full_refund_is_a_refund(verifier, core) -> None:
+def test_a_full_refund_is_a_refund(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(refund(), event_type="REFUND.SUCCESS")
     notice = verifier.open_notice(wechat_headers(core, body), body)
     assert notice.kind is NoticeKind.REFUND and notice.full_refund
@@ -215,7 +235,9 @@ def test_a_full_refund_is_a_refund(verifier, core) -> None:
     check_order(notice, ORDER)
 
 
-def test_a_partial_refund_is_a_refund_not_a_failed_payment(verifier, core) -> None:
+def test_a_partial_refund_is_a_refund_not_a_failed_payment(
+    verifier: WechatPayVerifier, core: Core
+) -> None:
     amount = {"total": 1999, "refund": 500, "payer_total": 1999, "payer_refund": 500}
     body = envelope(refund(amount=amount), event_type="REFUND.SUCCESS")
     notice = verifier.open_notice(wechat_headers(core, body), body)
@@ -224,13 +246,15 @@ def test_a_partial_refund_is_a_refund_not_a_failed_payment(verifier, core) -> No
 
 
 @pytest.mark.parametrize("status", ["ABNORMAL", "CLOSED"])
-def test_a_refund_that_did_not_happen_is_not_a_refund(verifier, core, status: str) -> None:
+def test_a_refund_that_did_not_happen_is_not_a_refund(
+    verifier: WechatPayVerifier, core: Core, status: str
+) -> None:
     body = envelope(refund(refund_status=status), event_type=f"REFUND.{status}")
     notice = verifier.open_notice(wechat_headers(core, body), body)
     assert notice.kind is NoticeKind.REFUND_FAILED
 
 
-def test_a_refund_for_a_foreign_mchid_is_refused(verifier, core) -> None:
+def test_a_refund_for_a_foreign_mchid_is_refused(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(refund(mchid="1900000999"), event_type="REFUND.SUCCESS")
     with pytest.raises(ForeignMerchant, match="mchid"):
         verifier.open_notice(wechat_headers(core, body), body)
@@ -240,24 +264,26 @@ def test_a_refund_for_a_foreign_mchid_is_refused(verifier, core) -> None:
     ("state", "kind"),
     [("NOTPAY", NoticeKind.PENDING), ("CLOSED", NoticeKind.CLOSED), ("REFUND", NoticeKind.REFUND)],
 )
-def test_trade_states_keep_their_meaning(verifier, core, state: str, kind: NoticeKind) -> None:
+def test_trade_states_keep_their_meaning(
+    verifier: WechatPayVerifier, core: Core, state: str, kind: NoticeKind
+) -> None:
     body = envelope(transaction(trade_state=state))
     assert verifier.open_notice(wechat_headers(core, body), body).kind is kind
 
 
-def test_an_unknown_event_is_malformed(verifier, core) -> None:
+def test_an_unknown_event_is_malformed(verifier: WechatPayVerifier, core: Core) -> None:
     body = envelope(transaction(), event_type="PROFITSHARING.SUCCESS")
     with pytest.raises(MalformedNotice, match="event_type"):
         verifier.open_notice(wechat_headers(core, body), body)
 
 
-def test_a_body_that_is_not_json_is_malformed(verifier, core) -> None:
+def test_a_body_that_is_not_json_is_malformed(verifier: WechatPayVerifier, core: Core) -> None:
     body = b"not json"
     with pytest.raises(MalformedNotice, match="not JSON"):
         verifier.open_notice(wechat_headers(core, body), body)
 
 
-def test_an_oversized_body_is_refused_before_anything_else(verifier) -> None:
+def test_an_oversized_body_is_refused_before_anything_else(verifier: WechatPayVerifier) -> None:
     with pytest.raises(BodyTooLarge):
         verifier.open_notice({}, b" " * (MAX_NOTIFY_BYTES + 1))
 
@@ -276,7 +302,7 @@ def _certificate(key: KeyPair, not_after: datetime) -> x509.Certificate:
     )
 
 
-def test_a_platform_certificate_is_found_by_its_serial(channel_key: KeyPair, core) -> None:
+def test_a_platform_certificate_is_found_by_its_serial(channel_key: KeyPair, core: Core) -> None:
     keys = WechatPayKeyStore()
     keys.add_certificate(_certificate(channel_key, datetime(2030, 1, 1, tzinfo=UTC)))
     verifier = WechatPayVerifier(MERCHANT, keys, clock=lambda: NOW)
@@ -286,7 +312,7 @@ def test_a_platform_certificate_is_found_by_its_serial(channel_key: KeyPair, cor
     assert keys.serials == (serial,)
 
 
-def test_an_expired_platform_certificate_is_refused(channel_key: KeyPair, core) -> None:
+def test_an_expired_platform_certificate_is_refused(channel_key: KeyPair, core: Core) -> None:
     keys = WechatPayKeyStore()
     keys.add_certificate(_certificate(channel_key, datetime(2026, 1, 1, tzinfo=UTC)))
     verifier = WechatPayVerifier(MERCHANT, keys, clock=lambda: NOW)
@@ -296,7 +322,7 @@ def test_an_expired_platform_certificate_is_refused(channel_key: KeyPair, core) 
         verifier.open_notice(headers, body)
 
 
-def test_certificates_load_from_a_directory(channel_key: KeyPair, tmp_path) -> None:
+def test_certificates_load_from_a_directory(channel_key: KeyPair, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     cert = _certificate(channel_key, datetime(2030, 1, 1, tzinfo=UTC))
@@ -328,7 +354,9 @@ def _sender(key: KeyPair) -> WechatPaySender:
     )
 
 
-def test_our_sending_side_is_accepted_by_the_sdk_and_by_us(verifier, core, channel_key) -> None:
+def test_our_sending_side_is_accepted_by_the_sdk_and_by_us(
+    verifier: WechatPayVerifier, core: Core, channel_key: KeyPair
+) -> None:
     resource = transaction_resource(
         mchid=MCHID,
         appid=APPID,
@@ -344,7 +372,9 @@ def test_our_sending_side_is_accepted_by_the_sdk_and_by_us(verifier, core, chann
     assert notice.kind is NoticeKind.PAID and notice.amount == Decimal("19.99")
 
 
-def test_our_refund_notice_is_read_as_a_refund(verifier, channel_key) -> None:
+def test_our_refund_notice_is_read_as_a_refund(
+    verifier: WechatPayVerifier, channel_key: KeyPair
+) -> None:
     resource = refund_resource(
         mchid=MCHID,
         out_trade_no="tx-0001",
@@ -362,7 +392,7 @@ def test_our_refund_notice_is_read_as_a_refund(verifier, channel_key) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(fen=st.integers(min_value=1, max_value=MAX_FEN))
-def test_any_fen_amount_round_trips_exactly(channel_key, fen: int) -> None:
+def test_any_fen_amount_round_trips_exactly(channel_key: KeyPair, fen: int) -> None:
     amount = Decimal(fen) / 100
     assert yuan_to_fen(amount) == fen and fen_to_yuan("total", fen) == amount
     resource = transaction_resource(

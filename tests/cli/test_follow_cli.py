@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from client import upgrades
 from domain.models import PaymentNotice, PaymentStatus
 from domain.stages import FORWARD_STAGES, Stage
-from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?P<order>\S+) (?P<stage>[a-z_]+)( |$)")

@@ -11,7 +11,13 @@ from domain.stages import Stage
 from domain.status import (
     UpgradeStatus,
 )
-from tests.statuses import at, cancelled_status, make_status, needs_attention_status, records
+from tests.support.statuses import (
+    at,
+    cancelled_status,
+    make_status,
+    needs_attention_status,
+    records,
+)
 
 
 def text_of(status: UpgradeStatus, now: datetime | None = None) -> str:

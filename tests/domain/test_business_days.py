@@ -10,8 +10,10 @@ from domain.business_days import CHINA_TZ, add_business_days, is_business_day
 CN = holidays.country_holidays("CN", years=range(2025, 2028))
 
 
-def shanghai(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[misc]
+def shanghai(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=CHINA_TZ)
 
 
 # --- the calendar -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from domain.eta import estimate_eta, remaining_plan
 from domain.policy import OrderPolicy, resolve_policy
 from domain.stages import FORWARD_STAGES, Stage
-from tests.domain.factories import make_order
+from tests.support.factories import make_order
 
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

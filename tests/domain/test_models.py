@@ -22,7 +22,7 @@ from domain.models import (
     workflow_id_for,
 )
 from domain.upgrade_input import UpgradeInput, build_upgrade_input
-from tests.domain.factories import make_order, order_data
+from tests.support.factories import make_order, order_data
 
 NOW = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
 
@@ -328,7 +328,7 @@ def test_cancel_request_default_reason() -> None:
 def test_message_ack_result_values() -> None:
     assert MessageAck(result="duplicate", stage="reconciling").detail == ""
     with pytest.raises(ValidationError):
-        MessageAck(result="maybe", stage="reconciling")  # type: ignore[arg-type]
+        MessageAck(result="maybe", stage="reconciling")
 
 
 # --- UpgradeInput -------------------------------------------------------------------------------

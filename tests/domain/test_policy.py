@@ -7,7 +7,7 @@ import pytest
 from domain.business_days import CHINA_TZ, add_business_days
 from domain.models import PaymentMethod
 from domain.policy import OrderPolicy, Policy, Window, resolve_policy
-from tests.domain.factories import make_order
+from tests.support.factories import make_order
 
 NOW = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 MIN = timedelta(minutes=1)

@@ -30,8 +30,8 @@ import pytest
 
 from client.upgrades import UpgradeNotFound, upgrade_status
 from domain.stages import Stage
-from tests.e2e.stack import ROOT, LiveStack
-from tests.polling import eventually
+from tests.support.live_stack import ROOT, LiveStack
+from tests.support.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

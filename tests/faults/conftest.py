@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.stack import ROOT, LiveStack
 from tests.faults.harness import TIME_SCALE, FaultRecord, records_json, records_table
+from tests.support.live_stack import ROOT, LiveStack
 
 RESULTS = ROOT / ".data" / "fault-results.json"
 _records: list[FaultRecord] = []

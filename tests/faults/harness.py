@@ -23,7 +23,7 @@ from client.upgrades import UpgradeNotFound, start_upgrade, upgrade_status
 from domain.models import UpgradeOrder, catalog_price
 from domain.stages import Stage
 from service.settings import TASK_QUEUE
-from tests.e2e.stack import LiveStack
+from tests.support.live_stack import LiveStack
 
 # 2 h of SLA is 12 s here, an alipay deadline 3 s, an advanced-permission propagation 5-6.5 s:
 # fast enough for a suite, slow enough that a loaded 2-core machine does not turn its own latency

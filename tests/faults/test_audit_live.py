@@ -9,8 +9,8 @@ import pytest
 
 from domain.upgrade_input import build_upgrade_input
 from service.settings import TASK_QUEUE
-from tests.e2e.stack import LiveStack
 from tests.faults.harness import FaultRecord, FaultRun, audit_batch, journal_of, make_batch, submit
+from tests.support.live_stack import LiveStack
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]

@@ -20,7 +20,6 @@ import pytest
 from client.upgrades import confirm_payment, upgrade_status
 from domain.models import PaymentNotice, UpgradeOrder
 from domain.stages import Stage
-from tests.e2e.stack import CliResult, LiveStack
 from tests.faults.harness import (
     FaultRecord,
     FaultRun,
@@ -29,6 +28,7 @@ from tests.faults.harness import (
     submit,
     wait_until,
 )
+from tests.support.live_stack import CliResult, LiveStack
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 

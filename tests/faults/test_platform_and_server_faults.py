@@ -9,8 +9,8 @@ import signal
 import pytest
 
 from domain.stages import Stage
-from tests.e2e.stack import LiveStack
 from tests.faults.harness import FaultRecord, FaultRun, any_in, make_batch, submit, wait_until
+from tests.support.live_stack import LiveStack
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 

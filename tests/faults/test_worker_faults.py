@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from domain.stages import Stage
-from tests.e2e.stack import LiveStack
 from tests.faults.harness import FaultRecord, FaultRun, any_in, make_batch, submit, wait_until
+from tests.support.live_stack import LiveStack
 
 # Every platform call takes this long while the kill is being timed, so that billing (one short
 # call) is a stage that can be seen and hit in flight: the test's poll (every 0.1 s, eight status

@@ -21,8 +21,9 @@ import pytest
 from client.ack_journal import AckJournal, read_acks
 from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS, DEV_OPERATOR_TOKEN
 from ingress.signature import sign
-from tests.e2e.stack import ROOT, LiveStack, free_port
-from tests.polling import eventually
+from service.ports import free_port
+from tests.support.live_stack import ROOT, LiveStack
+from tests.support.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

@@ -16,7 +16,7 @@ from unittest import mock
 
 import starter
 from cli import commands
-from tests.strategies import Bad
+from tests.properties.strategies import Bad
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_ADDRESS = "127.0.0.1:1"  # nothing listens: any attempt to reach Temporal exits 1

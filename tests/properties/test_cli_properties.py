@@ -22,7 +22,7 @@ from tests.properties.cli import (
     start_argv,
 )
 from tests.properties.counts import tally
-from tests.strategies import (
+from tests.properties.strategies import (
     Bad,
     bad_identifiers,
     bad_money,

@@ -4,7 +4,7 @@ real Temporal client on the session dev server, nothing mocked.
 What every generated case must show: a 4xx `application/problem+json` answer (never a 5xx, never
 a traceback) whose `field` names the culprit, and nothing started or changed in Temporal.
 
-- Signed notifications that are bad (every kind in `tests.strategies.bad_notices`, aimed at a live
+- Signed notifications that are bad (every kind in `tests.properties.strategies.bad_notices`, aimed at a live
   order where the order id is not the culprit), not JSON, not one object, not UTF-8, oversized, or
   for an unknown channel; and valid notifications for the live order that are unsigned or wrongly
   signed (401): the live order's payment is never touched.
@@ -38,9 +38,8 @@ from ingress.app import create_app
 from ingress.routes_payments import MAX_BODY_BYTES
 from ingress.settings import IngressSettings
 from ingress.signature import HEADER, sign
-from tests.fakes import FakePlatform
 from tests.properties.counts import tally
-from tests.strategies import (
+from tests.properties.strategies import (
     Bad,
     bad_cancels,
     bad_notices,
@@ -48,7 +47,8 @@ from tests.strategies import (
     bad_resolutions,
     unknown_names,
 )
-from tests.workflows.helpers import fake_worker, make_order, start
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order, start
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -67,7 +67,7 @@ LIVE_CHANNEL = LIVE.payment_method.value
 # Each test makes a request (and a query or two) per case on a shared 2-core machine.
 # At most 100 cases per test (fewer under a smaller profile, e.g. `ci`).
 EXAMPLES = settings(
-    max_examples=min(100, settings.default.max_examples),
+    max_examples=min(100, settings().max_examples),
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -225,7 +225,7 @@ async def test_signed_bodies_that_are_not_one_json_object_are_refused(
     assert await live_state(client) == before
 
 
-@settings(max_examples=min(20, settings.default.max_examples))
+@settings(max_examples=min(20, settings().max_examples))
 @given(st.integers(MAX_BODY_BYTES, 4 * MAX_BODY_BYTES), st.sampled_from(["field", "spaces"]))
 async def test_oversized_notices_are_refused_with_413(
     http: httpx.AsyncClient, client: Client, size: int, padding: str

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from domain.errors import InvalidOrder
 from domain.models import CancelRequest, PaymentNotice, Resolution, UpgradeOrder
 from tests.properties.counts import tally
-from tests.strategies import (
+from tests.properties.strategies import (
     Bad,
     bad_cancels,
     bad_notices,

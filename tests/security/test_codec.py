@@ -22,7 +22,7 @@ from service.codec import (
 from service.settings import Settings, settings_error_line
 from service.temporal import data_converter
 from tests.security.keys import key_ring, new_key
-from tests.workflows.helpers import make_order
+from tests.support.saga_runs import make_order
 
 ORDER = make_order("ORD-CODEC-1", account_id="acct-codec-7731", app_id="app-codec-4410")
 

@@ -20,7 +20,7 @@ from service.codec import AesGcmCodec, parse_key_ring
 from service.codec_server import build_app
 from service.ports import free_port
 from tests.security.keys import key_ring, new_key
-from tests.workflows.helpers import make_order
+from tests.support.saga_runs import make_order
 
 ROOT = Path(__file__).resolve().parents[2]
 UI = "http://localhost:8233"

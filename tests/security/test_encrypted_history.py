@@ -20,10 +20,10 @@ from domain.stages import Stage
 from service.codec import ENCODING
 from service.settings import Settings
 from service.temporal import connect
-from tests.fakes import FakePlatform
 from tests.security.keys import key_ring
-from tests.servers import _binary
-from tests.workflows.helpers import fake_worker, make_order
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order
+from tests.support.servers import _binary
 from workflows.search_attributes import ALL_KEYS
 
 FEATURES = ("api.traffic_boost", "video.uhd_4k")  # basic → enterprise + these = 2198.00 CNY

@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from client import upgrades
 from domain.models import PaymentStatus
-from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("UPGRADE_EXIT_CODE_RUNS", "200"))

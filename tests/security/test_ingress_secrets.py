@@ -31,8 +31,9 @@ from ingress.settings import (
     load_ingress_settings,
 )
 from ingress.signature import HEADER, sign
-from tests.e2e.stack import ROOT, free_port
+from service.ports import free_port
 from tests.security.secrets_capture import captured_output, leaked_secrets
+from tests.support.live_stack import ROOT
 
 CHANNEL_SECRETS = {m: f"chan-{m.value}-3f9a1c77e2" for m in PaymentMethod}
 OPERATOR_TOKEN = "op-token-b41d6e08c5"

@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 from client import upgrades
 from domain.models import Resolution, ResolutionAction, UpgradeOrder
 from domain.stages import Stage
-from tests.fakes import FakePlatform
-from tests.polling import eventually
 from tests.security.pii import leaks, personal_values, unencrypted_surfaces
-from tests.workflows.helpers import fake_worker, make_order
+from tests.support.fakes import FakePlatform
+from tests.support.polling import eventually
+from tests.support.saga_runs import fake_worker, make_order
 from workflows import search_attributes as sa
 
 

@@ -17,6 +17,7 @@ succeed.
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
@@ -28,8 +29,8 @@ from domain.models import PaymentStatus
 from domain.policy import resolve_policy
 from domain.status import UpgradeStatus
 from service.worker_setup import WORKFLOWS, workflow_runner
-from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order, start
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order, start
 
 WFT_STARTED = "EVENT_TYPE_WORKFLOW_TASK_STARTED"
 # Replays per history: every task of a short history, an even sample of a long one.
@@ -115,7 +116,7 @@ async def test_commands_do_not_depend_on_a_tasks_exact_time(
     task_queue: str,
     name: str,
     fake: FakePlatform,
-    order: dict[str, object],
+    order: dict[str, Any],
 ) -> None:
     order_id = f"ORD-CLOCK-{name}-{task_queue}"
     history = await run_to_the_end(ts_env.client, task_queue, fake, order_id, **order)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.statuses import at, cancelled_status, make_status, needs_attention_status
+from tests.support.statuses import at, cancelled_status, make_status, needs_attention_status
 from workflows.progress import details_markdown
 
 

@@ -3,6 +3,7 @@ operator decisions and duplicate notices."""
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
@@ -12,24 +13,26 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import CancelRequest, PaymentNotice, PaymentStatus, Resolution
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
-from tests.fakes import FakePlatform
-from tests.workflows.helpers import fake_worker, make_order, record_histories, start
+from tests.support.fakes import FakePlatform
+from tests.support.saga_runs import fake_worker, make_order, record_histories, send, start
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = pytest.mark.asyncio
 
 
-async def status_of(handle: WorkflowHandle) -> UpgradeStatus:  # type: ignore[type-arg]
-    return await handle.query(UpgradeActivation.status, result_type=UpgradeStatus)
+async def status_of(handle: WorkflowHandle[Any, Any]) -> UpgradeStatus:
+    return await handle.query(UpgradeActivation.status)
 
 
-async def result_of(handle: WorkflowHandle) -> UpgradeStatus:  # type: ignore[type-arg]
+async def result_of(handle: WorkflowHandle[Any, Any]) -> UpgradeStatus:
     result = await handle.result()
     assert isinstance(result, UpgradeStatus)
     return result
 
 
-async def wait_for_stage(env: WorkflowEnvironment, handle: WorkflowHandle, stage: Stage) -> None:  # type: ignore[type-arg]
+async def wait_for_stage(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], stage: Stage
+) -> None:
     for _ in range(200):
         if (await status_of(handle)).stage is stage:
             return
@@ -128,9 +131,7 @@ async def test_capacity_refused_then_reject_compensates_in_reverse(
         assert waiting.attention is not None
         assert waiting.attention.reason is EscalationReason.CAPACITY_REFUSED
         assert [e.reason for e in waiting.escalations] == [EscalationReason.CAPACITY_REFUSED]
-        await handle.execute_update(
-            UpgradeActivation.resolve, Resolution(action="reject", note="no GPUs")
-        )
+        await send(handle, UpgradeActivation.resolve, Resolution(action="reject", note="no GPUs"))
         final = await result_of(handle)
     await record_histories(ts_env.client, handle, "capacity-refused-then-reject")
     assert final.stage is Stage.FAILED
@@ -157,7 +158,7 @@ async def test_reconciliation_mismatch_retry_then_active(
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
         await wait_for_stage(ts_env, handle, Stage.NEEDS_ATTENTION)
-        ack = await handle.execute_update(UpgradeActivation.resolve, Resolution(action="retry"))
+        ack = await send(handle, UpgradeActivation.resolve, Resolution(action="retry"))
         assert ack.result == "accepted"
         final = await result_of(handle)
     await record_histories(ts_env.client, handle, "mismatch-retry-then-active")
@@ -179,7 +180,7 @@ async def test_short_payment_is_a_reconciliation_mismatch_and_reject_refunds(
         await wait_for_stage(ts_env, handle, Stage.NEEDS_ATTENTION)
         status = await status_of(handle)
         assert status.attention is not None and status.attention.detail.startswith("amount:")
-        await handle.execute_update(UpgradeActivation.resolve, Resolution(action="reject"))
+        await send(handle, UpgradeActivation.resolve, Resolution(action="reject"))
         final = await result_of(handle)
     await record_histories(ts_env.client, handle, "short-payment-reject")
     assert final.stage is Stage.FAILED
@@ -195,9 +196,7 @@ async def test_cancel_while_propagating_rolls_back_in_reverse(
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
         await wait_for_stage(ts_env, handle, Stage.PROPAGATING)
-        ack = await handle.execute_update(
-            UpgradeActivation.cancel, CancelRequest(reason="customer asked")
-        )
+        ack = await send(handle, UpgradeActivation.cancel, CancelRequest(reason="customer asked"))
         assert ack.result == "accepted" and ack.stage == Stage.CANCELLED
         final = await result_of(handle)
     await record_histories(ts_env.client, handle, "cancel-while-propagating")
@@ -246,11 +245,11 @@ async def test_bad_messages_are_rejected_naming_the_field(
         cause = rejected.value.cause
         assert isinstance(cause, ApplicationError) and cause.message.startswith("amount:")
         with pytest.raises(WorkflowUpdateFailedError) as not_now:
-            await handle.execute_update(UpgradeActivation.resolve, Resolution(action="approve"))
+            await send(handle, UpgradeActivation.resolve, Resolution(action="approve"))
         assert "awaiting_payment" in str(not_now.value.cause)
         status = await status_of(handle)
         assert status.payment.notices == 0 and status.stage is Stage.AWAITING_PAYMENT
-        await handle.execute_update(UpgradeActivation.cancel, CancelRequest())
+        await send(handle, UpgradeActivation.cancel, CancelRequest())
         final = await result_of(handle)
     await record_histories(ts_env.client, handle, "bad-messages-then-cancel")
     assert final.stage is Stage.CANCELLED
@@ -266,7 +265,7 @@ async def test_cancel_during_a_running_activity_is_not_mistaken_for_a_failed_cal
         handle = await start(ts_env.client, order, task_queue)
         await asyncio.wait_for(fake.poll_started.wait(), 30)
         cancelling = asyncio.create_task(
-            handle.execute_update(UpgradeActivation.cancel, CancelRequest(reason="stop"))
+            send(handle, UpgradeActivation.cancel, CancelRequest(reason="stop"))
         )
         while (await status_of(handle)).cancel_requested is None:
             await asyncio.sleep(0.05)

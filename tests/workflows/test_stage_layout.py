@@ -5,8 +5,10 @@ the saga table; the test doubles register exactly the real activity names."""
 import importlib
 import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from temporalio import activity
@@ -16,7 +18,7 @@ from bench.instant_platform import instant_activities
 from domain.stages import FORWARD_STAGES, TERMINAL_STAGES, Stage
 from domain.steps import COMPENSATION, Activity
 from service.worker_setup import share_workflow_code
-from tests.fakes import FakePlatform
+from tests.support.fakes import FakePlatform
 from workflows import compensation, decisions
 from workflows.upgrade import FORWARD
 
@@ -40,6 +42,7 @@ def test_the_forward_table_runs_the_stages_in_their_order() -> None:
 def test_each_stage_module_is_named_after_its_stage_value() -> None:
     assert {path.stem for path in _files()} == {module.STAGE.value for module in FORWARD}
     for module in FORWARD:
+        assert isinstance(module, ModuleType)
         assert module.__name__ == f"workflows.stages.{module.STAGE.value}"
 
 
@@ -72,7 +75,7 @@ def test_the_compensation_in_a_stage_row_is_the_one_paired_with_its_forward_step
         assert undone == {COMPENSATION[a] for a in COMPENSATION if a in done}, module.__name__
 
 
-def _names(functions: list) -> set[str]:  # type: ignore[type-arg]
+def _names(functions: Sequence[Callable[..., Any]]) -> set[str | None]:
     return {activity._Definition.must_from_callable(fn).name for fn in functions}
 
 

@@ -8,9 +8,9 @@ from temporalio.testing import WorkflowEnvironment
 from client import upgrades
 from domain.models import PaymentStatus
 from domain.stages import Stage
-from tests.fakes import FakePlatform
-from tests.polling import eventually
-from tests.workflows.helpers import fake_worker, make_order
+from tests.support.fakes import FakePlatform
+from tests.support.polling import eventually
+from tests.support.saga_runs import fake_worker, make_order
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.asyncio

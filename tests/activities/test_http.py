@@ -2,6 +2,7 @@
 become which Temporal errors, what is sent, and what is deliberately left to Temporal's retry."""
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -105,8 +106,9 @@ async def test_transport_errors_propagate_for_temporal_to_retry(failure: httpx.H
 
 
 async def test_momentary_failures_are_retried_quickly_with_the_same_key() -> None:
-    answers = iter([answer(503, None), httpx.ConnectError("reset"), answer(502, None),
-                    answer(200, {"ok": True})])  # fmt: skip
+    answers: Iterator[httpx.Response | Exception] = iter([
+        answer(503, None), httpx.ConnectError("reset"), answer(502, None), answer(200, {"ok": True})
+    ])  # fmt: skip
     keys: list[str | None] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from workflows.search_attributes import REGISTRATION
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text("utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]
 

@@ -27,9 +27,9 @@ from service.ports import free_port
 from service.settings import load_settings
 from service.temporal import connect
 from service.worker_setup import workflow_runner
-from tests.fakes import FakePlatform
-from tests.polling import eventually
-from tests.workflows.helpers import fake_worker, make_order
+from tests.support.fakes import FakePlatform
+from tests.support.polling import eventually
+from tests.support.saga_runs import fake_worker, make_order
 from workflows import metrics
 from workflows.upgrade import UpgradeActivation
 

@@ -10,7 +10,7 @@ from temporalio.envconfig import ClientConfig, ClientConfigProfile
 
 from service.temporal import ConnectionSettingsError, connect_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ROOT / "deploy" / "temporal.toml"
 
 

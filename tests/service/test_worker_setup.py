@@ -16,7 +16,7 @@ def _fresh(name: str) -> ModuleType:
     spec = next(
         spec
         for finder in sys.meta_path
-        if (spec := finder.find_spec(name, package.__path__)) is not None  # type: ignore[call-arg]
+        if (spec := finder.find_spec(name, package.__path__)) is not None
     )
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

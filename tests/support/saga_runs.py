@@ -7,16 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
+from temporalio.workflow import UpdateMethodMultiParam
 
 from client.upgrades import _start_attributes
-from domain.models import UpgradeOrder, catalog_price
+from domain.models import MessageAck, UpgradeOrder, catalog_price
 from domain.upgrade_input import build_upgrade_input
 from service.worker_setup import build_worker
-from tests.fakes import FakePlatform
+from tests.support.fakes import FakePlatform
 from workflows.upgrade import UpgradeActivation
 
 
@@ -54,6 +55,22 @@ async def start(
         task_queue=task_queue,
         search_attributes=_start_attributes(order),
     )
+
+
+Message = TypeVar("Message")
+
+
+async def send(
+    handle: WorkflowHandle[Any, Any],
+    update: UpdateMethodMultiParam[[UpgradeActivation, Message], Any],
+    message: Message,
+) -> MessageAck:
+    """Send one update and return its ack. `@workflow.update(name=...)` on an `async def` types
+    the update's result as the handler's coroutine, so mypy would read an awaited
+    `execute_update` as a coroutine never awaited; the ack's type is checked here instead."""
+    ack = await handle.execute_update(update, message)
+    assert isinstance(ack, MessageAck), ack
+    return ack
 
 
 @asynccontextmanager
