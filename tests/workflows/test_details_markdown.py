@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from tests.statuses import at, cancelled_status, make_status, needs_attention_status
-from workflows.progress import details_markdown
+from workflows.details import details_markdown
 
 
 def test_a_lagging_run_says_stage_regions_eta_and_the_open_ticket() -> None:
