@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test test-busy test-faults lint fmt clean histories test-exit-codes bench bench-quick screenshots
+.PHONY: venv run test test-busy test-faults lint fmt clean histories histories-time-skipping test-exit-codes bench bench-quick screenshots
 
 venv: $(STAMP)
 
@@ -51,6 +51,13 @@ test-faults: venv
 histories: venv
 	rm -f tests/histories/*.json
 	UPGRADE_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/e2e -q
+
+# The same for the branch-heavy paths at time scale 1 (tests/workflows/test_saga_timers.py, in the
+# time-skipping test server), written to tests/histories/clock_free/. Committed histories are
+# re-recorded only on purpose: they are the proof that a restructuring leaves the commands alone;
+# tests/histories/time_skipping/ (the code before the clock-free decisions) is never re-recorded.
+histories-time-skipping: venv
+	UPGRADE_RECORD_HISTORIES=1 UPGRADE_RECORD_HISTORIES_TO=clock_free $(BIN)/python -m pytest tests/workflows/test_saga_timers.py -q
 
 # 200 real starter.py runs against a dev server, every exit status checked (about 75 s).
 test-exit-codes: venv

@@ -15,7 +15,7 @@ import structlog
 
 from activities import build_activities, create_platform_client
 from service.logging import configure_logging
-from service.metrics import MetricsUnavailable, metrics_runtime, metrics_url
+from service.metrics_endpoint import MetricsUnavailable, metrics_runtime, metrics_url
 from service.process import run_and_exit
 from service.settings import load_settings
 from service.temporal import ConnectionSettingsError, connect

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         blob,
         request,
     )
+    from domain.steps import Activity
     from workflows import search_attributes as sa
 
 B2_WORKFLOW = "bench-b2"
@@ -95,7 +96,7 @@ class SagaShaped:
         await asyncio.gather(*(self._call(FANOUT) for _ in range(self._sizes.fanout)))
         for name in AFTER_FANOUT:
             # The saga enters `activating` after the check and `notifying` after the cache.
-            if name in ("activate_entitlements", "notify_customer"):
+            if name in (Activity.ACTIVATE_ENTITLEMENTS, Activity.NOTIFY_CUSTOMER):
                 self._upsert()
             await self._call(name)
         sla.cancel()

@@ -50,7 +50,7 @@ from service.dev_server import (
     dev_server_command,
     temporal_binary,
 )
-from service.metrics import metrics_url
+from service.metrics_endpoint import metrics_url
 from service.settings import Settings, settings_error_line
 from service.supervise import NotReady, http_answers, until_ready
 from service.temporal import connect

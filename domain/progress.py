@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from domain.stages import FORWARD_STAGES, Stage
 from domain.status import UpgradeStatus
+from domain.steps import Activity
 
 # What `record_state` can answer.
 DONE, RUNNING, WAITING, INTERRUPTED, RESOLVED, REACHED = (
@@ -65,7 +66,7 @@ def rolled_back_at(status: UpgradeStatus) -> datetime | None:
 
     The region records keep the state they had reached before it, so a view says this beside them.
     """
-    rollback = next((c for c in status.compensations if c.step == "rollback_config"), None)
+    rollback = next((c for c in status.compensations if c.step == Activity.ROLLBACK_CONFIG), None)
     return rollback.at if rollback is not None and rollback.outcome == "done" else None
 
 

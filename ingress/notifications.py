@@ -42,7 +42,7 @@ async def deliver(
     client: Client, channel: PaymentMethod, notice: PaymentNotice, journal: AckJournal | None = None
 ) -> Outcome:
     try:
-        facts = await runs.describe_run(client, notice.order_id)
+        run = await runs.describe_run(client, notice.order_id)
     except upgrades.UpgradeNotFound:
         raise ProblemError(
             404,
@@ -51,12 +51,12 @@ async def deliver(
             "recorded, deliver the notification again later",
             headers={"Retry-After": NOT_STARTED_RETRY_AFTER_S},
         ) from None
-    if facts.payment_method is not None and facts.payment_method != channel.value:
+    if run.payment_method is not None and run.payment_method != channel.value:
         raise invalid(
             "channel",
-            f"order {notice.order_id} is paid by {facts.payment_method}, not {channel.value}",
+            f"order {notice.order_id} is paid by {run.payment_method}, not {channel.value}",
         )
-    if facts.running:
+    if run.running:
         try:
             ack = await upgrades.confirm_payment(client, notice, journal=journal)
             return ack.result

@@ -18,12 +18,14 @@ from workflows import search_attributes as sa
 
 
 @dataclass(frozen=True)
-class RunFacts:
+class RunDescription:
+    """What the server says of an order's latest run: whether it runs, how it is paid."""
+
     running: bool
     payment_method: str | None
 
 
-async def describe_run(client: Client, order_id: str) -> RunFacts:
+async def describe_run(client: Client, order_id: str) -> RunDescription:
     """The latest run of the order's workflow; `UpgradeNotFound` if it was never started."""
     try:
         description = await client.get_workflow_handle(workflow_id_for(order_id)).describe()
@@ -31,7 +33,7 @@ async def describe_run(client: Client, order_id: str) -> RunFacts:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise UpgradeNotFound(order_id) from error
         raise
-    return RunFacts(
+    return RunDescription(
         running=description.status == WorkflowExecutionStatus.RUNNING,
         payment_method=description.typed_search_attributes.get(sa.PAYMENT_METHOD),
     )

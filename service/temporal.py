@@ -6,7 +6,7 @@ file (`TEMPORAL_CONFIG_FILE`, `TEMPORAL_PROFILE`), so the same code reaches the 
 self-hosted cluster or Temporal Cloud. Payloads use the pydantic data converter; with
 `UPGRADE_ENCRYPTION_KEYS` set they are also encrypted (`service.codec`), and so are failure
 messages and stack traces, which would otherwise reach the server in clear text. A process that
-exports metrics passes its own `Runtime` (see `service.metrics`); the others share the SDK default.
+exports metrics passes its own `Runtime` (see `service.metrics_endpoint`); the others share the SDK default.
 """
 
 import dataclasses

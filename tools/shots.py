@@ -16,6 +16,7 @@ from urllib.parse import quote
 from temporalio.client import Client
 
 from domain.models import workflow_id_for
+from domain.steps import Activity
 from tools.chromium import FLAGS
 
 VIEWPORT = {"width": 1600, "height": 1000}
@@ -94,7 +95,7 @@ async def shots(client: Client) -> list[Shot]:
         Shot(
             "run-cancelled-timeline",
             cancelled_page,
-            "refund_payment",
+            Activity.REFUND_PAYMENT,  # the timeline shows the activity by its type name
             tab="Timeline",
             scroll_to="Timeline",
         ),

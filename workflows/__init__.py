@@ -15,7 +15,7 @@ the activity classes and pydantic come in through `workflow.unsafe.imports_passe
     ending.py           finishing a run in its terminal stage
     messages.py         validation of the updates
     visibility.py       status and ETA, search attributes, the UI's current details
-    progress.py         the current-details markdown and an escalation's likely cause
+    details.py          the current-details markdown and an escalation's likely cause
     policies.py         timeouts and retry policies, by name
     metrics.py          business metrics
     search_attributes.py  the custom search attribute keys

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import metrics
 from workflows.calls import must_complete
-from workflows.progress import likely_cause
+from workflows.details import likely_cause
 from workflows.state import RunState
 from workflows.visibility import publish
 

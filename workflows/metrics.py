@@ -7,7 +7,7 @@ worker's client: with `UPGRADE_METRICS_BIND` set, the same Prometheus endpoint a
 `temporal_*` metrics, each sample labelled with `namespace`, `task_queue` and `workflow_type` by
 the SDK. Without a metrics runtime the calls are no-ops.
 
-Boundary: names, labels and buckets of our metrics; the endpoint itself is `service.metrics`.
+Boundary: names, labels and buckets of our metrics; the endpoint itself is `service.metrics_endpoint`.
 Labels are low-cardinality on purpose (method, change kinds, reason, outcome): never an order id.
 """
 

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import Eta, StageRecord, UpgradeStatus
 
 from workflows import search_attributes as sa
-from workflows.progress import details_markdown
+from workflows.details import details_markdown
 from workflows.state import RunState
 
 

@@ -47,7 +47,7 @@ identifiers = st.builds(
     st.sampled_from(ID_FIRST),
     st.text(ID_REST, max_size=63),
 )
-money = st.decimals(
+amounts = st.decimals(
     min_value=Decimal("0.01"), max_value=Decimal("9999999999.99"), places=2, allow_nan=False
 )
 currencies = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3)
@@ -76,7 +76,7 @@ def valid_orders(draw: st.DrawFn) -> dict[str, Any]:
         "to_plan": to_plan,
         "features": list(features),
         "payment_method": draw(methods),
-        "amount": draw(st.one_of(money, money.map(str))),
+        "amount": draw(st.one_of(amounts, amounts.map(str))),
         "currency": draw(currencies),
     }
     return data
@@ -87,7 +87,7 @@ def valid_notices(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "order_id": draw(identifiers),
         "transaction_id": draw(identifiers),
-        "amount": draw(money),
+        "amount": draw(amounts),
         "currency": draw(currencies),
         "status": draw(st.sampled_from(["succeeded", "failed", "under_review"])),
     }
@@ -128,7 +128,7 @@ bad_identifiers = st.one_of(
     wrong_types_for_str,
 )
 
-bad_money = st.one_of(
+bad_amounts = st.one_of(
     st.decimals(max_value=Decimal("0"), places=2, allow_nan=False, allow_infinity=False),
     st.decimals(max_value=Decimal("0"), places=2, allow_nan=False).map(str),  # negative, zero
     st.builds(  # three or more decimal places, the last one not zero
@@ -217,7 +217,7 @@ def bad_orders(draw: st.DrawFn) -> Bad:
     if kind == "method":
         return Bad(base | {"payment_method": draw(unknown_methods)}, "payment_method")
     if kind == "amount":
-        return Bad(base | {"amount": draw(bad_money)}, "amount")
+        return Bad(base | {"amount": draw(bad_amounts)}, "amount")
     if kind == "currency":
         return Bad(base | {"currency": draw(bad_currencies)}, "currency")
     if kind == "missing":
@@ -235,7 +235,7 @@ def bad_notices(draw: st.DrawFn) -> Bad:
         field = draw(st.sampled_from(["order_id", "transaction_id"]))
         return Bad(base | {field: draw(bad_identifiers)}, field)
     if kind == "amount":
-        return Bad(base | {"amount": draw(bad_money)}, "amount")
+        return Bad(base | {"amount": draw(bad_amounts)}, "amount")
     if kind == "currency":
         return Bad(base | {"currency": draw(bad_currencies)}, "currency")
     if kind == "status":

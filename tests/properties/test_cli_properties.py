@@ -24,8 +24,8 @@ from tests.properties.cli import (
 from tests.properties.counts import tally
 from tests.properties.strategies import (
     Bad,
+    bad_amounts,
     bad_identifiers,
-    bad_money,
     bad_orders,
     identifiers,
     too_long_text,
@@ -104,7 +104,7 @@ message_cases = st.one_of(
         lambda v: (["resolve", "O1", "--action=reject", f"--operator={v}"], "operator")
     ),
     too_long_text(500).map(lambda v: (["cancel", "O1", f"--reason={v}"], "reason")),
-    bad_money.filter(lambda v: not isinstance(v, (bool, list)) and v is not None).map(
+    bad_amounts.filter(lambda v: not isinstance(v, (bool, list)) and v is not None).map(
         lambda v: (["confirm-payment", "O1", "--transaction-id=t1", f"--amount={v}"], "amount")
     ),
     bad_id_text.map(

@@ -22,7 +22,7 @@ from temporalio.worker import Replayer
 from client import upgrades
 from domain.models import Resolution, ResolutionAction
 from domain.stages import Stage
-from service.metrics import MetricsUnavailable, metrics_runtime, metrics_url
+from service.metrics_endpoint import MetricsUnavailable, metrics_runtime, metrics_url
 from service.ports import free_port
 from service.settings import load_settings
 from service.temporal import connect
