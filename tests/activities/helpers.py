@@ -33,3 +33,14 @@ def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> PlatformC
     return PlatformClient(
         httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url=BASE_URL)
     )
+
+
+# The sandbox ledger of one order: its entries, or their `system/action` names.
+async def effects(platform: PlatformClient, order_id: str = "ORD-1") -> list[str]:
+    entries: list[dict[str, Any]] = await platform.get("/v1/sandbox/ledger", {"order_id": order_id})
+    return [f"{e['system']}/{e['action']}" for e in entries]
+
+
+async def ledger(platform: PlatformClient, order_id: str = "ORD-1") -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = await platform.get("/v1/sandbox/ledger", {"order_id": order_id})
+    return entries

@@ -58,3 +58,24 @@ class Api:
 
     async def effects(self, order_id: str | None = None) -> list[str]:
         return [f"{e['system']}/{e['action']}" for e in await self.ledger(order_id)]
+
+
+def reconcile_body(**overrides: str) -> dict[str, str]:
+    body = {
+        "account_id": "acct-1",
+        "app_id": "app-1",
+        "from_plan": "basic",
+        "transaction_id": "tx-1",
+    }
+    return {**body, **overrides}
+
+
+def billing_body(order_id: str = "ORD-1", **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "order_id": order_id,
+        "app_id": "app-1",
+        "from_plan": "basic",
+        "to_plan": "premium",
+        "features": [],
+    }
+    return {**body, **overrides}

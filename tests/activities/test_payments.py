@@ -1,20 +1,16 @@
-"""Payment and order activities against the real sandbox app (in-process ASGI, hand-moved
-clock), run inside a Temporal `ActivityEnvironment`."""
+"""Payment activities against the real sandbox app: the channel's word on a payment, and refunds."""
 
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import OrderActivities, PaymentActivities
+from activities import PaymentActivities
 from activities.http import PlatformClient
 from domain.effects import Effect
-from domain.errors import ErrorType
 from domain.models import PaymentMethod, PaymentStatus
-from domain.steps import PaymentStatusInput, ReconcileInput, RefundInput
-from tests.activities.helpers import FakeClock
+from domain.steps import PaymentStatusInput, RefundInput
+from tests.activities.helpers import FakeClock, ledger
 
 
 def status_input(transaction_id: str = "tx-1", **overrides: Any) -> PaymentStatusInput:
@@ -26,23 +22,6 @@ def status_input(transaction_id: str = "tx-1", **overrides: Any) -> PaymentStatu
         "currency": "CNY",
     }
     return PaymentStatusInput(**{**fields, **overrides})
-
-
-def reconcile_input(**overrides: Any) -> ReconcileInput:
-    fields: dict[str, Any] = {
-        "order_id": "ORD-1",
-        "idempotency_key": "upgrade-ORD-1:reconcile",
-        "account_id": "acct-1",
-        "app_id": "app-1",
-        "from_plan": "basic",
-        "transaction_id": "tx-1",
-    }
-    return ReconcileInput(**{**fields, **overrides})
-
-
-async def ledger(platform: PlatformClient, order_id: str) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = await platform.get("/v1/sandbox/ledger", {"order_id": order_id})
-    return entries
 
 
 async def test_confirm_payment_status_pending_then_succeeded(
@@ -112,45 +91,4 @@ async def test_refund_of_a_failed_payment_has_nothing_to_undo(
         ),
     )
     assert result.applied is False
-    assert await ledger(platform, "ORD-1") == []
-
-
-async def test_reconcile_order(platform: PlatformClient, env: ActivityEnvironment) -> None:
-    orders = OrderActivities(platform)
-    result = await env.run(orders.reconcile_order, reconcile_input())
-    assert result.account_plan == "basic"
-    entries = await ledger(platform, "ORD-1")
-    assert [(e["action"], e["key"]) for e in entries] == [
-        (Effect.RECONCILE_ORDER.action, "upgrade-ORD-1:reconcile")
-    ]
-
-
-@pytest.mark.parametrize(
-    ("setup", "overrides", "field"),
-    [
-        (None, {"account_id": "acct-stale-1"}, "from_plan"),
-        ({"account_id": "acct-2", "transaction_id": "tx-0"}, {}, "app_id"),
-        ({"app_id": "app-0"}, {}, "transaction_id"),
-    ],
-)
-async def test_reconcile_mismatch_is_non_retryable_and_names_the_field(
-    platform: PlatformClient,
-    env: ActivityEnvironment,
-    setup: dict[str, str] | None,
-    overrides: dict[str, str],
-    field: str,
-) -> None:
-    orders = OrderActivities(platform)
-    if setup is not None:
-        # Another order got there first (owns the app, or claimed the transaction).
-        other = reconcile_input(
-            order_id="ORD-0", idempotency_key="upgrade-ORD-0:reconcile", **setup
-        )
-        await env.run(orders.reconcile_order, other)
-    with pytest.raises(ApplicationError) as caught:
-        await env.run(orders.reconcile_order, reconcile_input(**overrides))
-    assert caught.value.type == ErrorType.RECONCILIATION_MISMATCH.value
-    assert caught.value.non_retryable is True
-    assert f"field: {field}" in caught.value.message
-    assert caught.value.details[0]["field"] == field
     assert await ledger(platform, "ORD-1") == []

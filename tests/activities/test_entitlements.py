@@ -1,34 +1,20 @@
-"""Entitlement, notification and ticket activities against the real sandbox app, and the
-retry story under injected faults: retryable errors, and no effect applied twice."""
+"""Entitlement activities against the real sandbox app, and the retry story under injected
+faults: retryable errors, and no effect applied twice."""
 
-from typing import Any
-
-import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import EntitlementActivities, NotificationActivities, TicketActivities
+from activities import EntitlementActivities
 from activities.http import PlatformClient
 from domain.effects import Effect
 from domain.errors import ErrorType
-from domain.stages import Stage
-from domain.status import EscalationReason, Severity
 from domain.steps import (
     CacheInvalidationInput,
-    ClientRefreshInput,
-    CloseTicketInput,
-    Diagnosis,
     EntitlementsInput,
-    EscalateInput,
-    NotifyInput,
 )
+from tests.activities.helpers import ledger
 
 WF = "upgrade-ORD-1"
-
-
-async def ledger(platform: PlatformClient, order_id: str = "ORD-1") -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = await platform.get("/v1/sandbox/ledger", {"order_id": order_id})
-    return entries
 
 
 def entitlements_input(app_id: str = "app-1", key: str = f"{WF}:activate") -> EntitlementsInput:
@@ -64,74 +50,6 @@ async def test_activate_invalidate_deactivate(
         Effect.ACTIVATE_ENTITLEMENTS,
         Effect.INVALIDATE_CONSOLE_CACHE,
         Effect.DEACTIVATE_ENTITLEMENTS,
-    ]
-
-
-async def test_notify_and_refresh(platform: PlatformClient, env: ActivityEnvironment) -> None:
-    acts = NotificationActivities(platform)
-    notify = NotifyInput(
-        order_id="ORD-1",
-        idempotency_key=f"{WF}:notify",
-        account_id="acct-1",
-        app_id="app-1",
-        outcome="active",
-        message="Premium is active in every region.",
-    )
-    await env.run(acts.notify_customer, notify)
-    await env.run(acts.notify_customer, notify)  # a retry: replayed, not sent twice
-    await env.run(
-        acts.request_client_refresh,
-        ClientRefreshInput(
-            order_id="ORD-1",
-            idempotency_key=f"{WF}:refresh",
-            app_id="app-1",
-            media_profile_id=None,
-        ),
-    )
-    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
-        Effect.NOTIFY_CUSTOMER,
-        Effect.REQUEST_CLIENT_REFRESH,
-    ]
-
-
-def escalation(key: str) -> EscalateInput:
-    return EscalateInput(
-        order_id="ORD-1",
-        idempotency_key=key,
-        reason=EscalationReason.ACTIVATION_SLA,
-        severity=Severity.HIGH,
-        diagnosis=Diagnosis(
-            stage=Stage.PROPAGATING,
-            in_stage_seconds=5400.0,
-            attempts=3,
-            last_error=None,
-            lagging_regions=("eu-west",),
-            likely_cause="config sync slow at peak time",
-            summary="ORD-1: basic → premium via alipay",
-        ),
-    )
-
-
-async def test_escalate_once_per_reason_and_close(
-    platform: PlatformClient, env: ActivityEnvironment
-) -> None:
-    tickets = TicketActivities(platform)
-    first = await env.run(tickets.escalate, escalation(f"{WF}:escalate:activation_sla"))
-    # A new run of the same order escalating the same reason gets the same ticket.
-    again = await env.run(tickets.escalate, escalation("upgrade-ORD-1-run2:escalate"))
-    assert again == first
-    await env.run(
-        tickets.close_ticket,
-        CloseTicketInput(
-            order_id="ORD-1",
-            idempotency_key=f"{WF}:close:{first.ticket_id}",
-            ticket_id=first.ticket_id,
-            resolution="activated",
-        ),
-    )
-    assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
-        Effect.ESCALATE,
-        Effect.CLOSE_TICKET,
     ]
 
 
@@ -184,21 +102,3 @@ async def test_flaky_app_503s_are_absorbed_and_apply_once(
     assert [f"{e['system']}/{e['action']}" for e in await ledger(platform)] == [
         Effect.ACTIVATE_ENTITLEMENTS
     ]
-
-
-async def test_invalid_body_is_a_contract_error(
-    platform: PlatformClient, env: ActivityEnvironment
-) -> None:
-    acts = NotificationActivities(platform)
-    bad = NotifyInput(
-        order_id="ORD-1",
-        idempotency_key=f"{WF}:notify",
-        account_id="acct-1",
-        app_id="app-1",
-        outcome="active",
-        message="x" * 5000,  # longer than the platform accepts
-    )
-    with pytest.raises(ApplicationError) as caught:
-        await env.run(acts.notify_customer, bad)
-    assert caught.value.type == ErrorType.PLATFORM_CONTRACT.value
-    assert caught.value.non_retryable is True
