@@ -39,7 +39,10 @@ BURST_IN_FLIGHT = 256
 BURST_ATTEMPTS = 5
 BURST_CALL_TIMEOUT_S = 60.0
 BURST_WAITS_IN_FLIGHT = 200
-SETTLE_TIMEOUT_S = 120.0
+# How long the parked runs may take to reach their first timer: a bound on a broken run, not a
+# measurement. 120 s ran out at the 10,000 level once every run also starts its payment deadline
+# and expiry alarms (`workflows/alarms.py`): more work for the server per parked run.
+SETTLE_TIMEOUT_S = 600.0
 SETTLE_PAUSE_S = 2.0
 
 
