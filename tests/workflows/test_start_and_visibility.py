@@ -76,10 +76,12 @@ async def test_list_finds_runs_by_stage(dev_env: WorkflowEnvironment, task_queue
     async with fake_worker(client, task_queue, fake):
         await upgrades.start_upgrade(client, order, task_queue=task_queue, time_scale=3600)
         query = f"UpgradeStage = 'needs_attention' AND WorkflowId = '{order.workflow_id}'"
+        # The stage is upserted on entering needs_attention, `Escalated` once the ticket is open:
+        # two upserts, so a listing can see the first without the second. Wait for both.
         rows = await eventually(
             lambda: upgrades.list_upgrades(client, query),
-            bool,
-            what=f"{order.workflow_id} listed in needs_attention (visibility is eventual)",
+            lambda found: bool(found) and found[0].escalated is True,
+            what=f"{order.workflow_id} listed in needs_attention, escalated (visibility is eventual)",
             every=0.1,
         )
         assert [r.workflow_id for r in rows] == [order.workflow_id]
