@@ -24,17 +24,19 @@ class BillingActivities:
     @activity.defn(name=Activity.UPDATE_BILLING_PLAN)
     async def update_billing_plan(self, inp: BillingInput) -> BillingResult:
         route = path("/v1/billing/accounts/{}/plan", inp.account_id)
-        data = await self._platform.post(
-            route,
-            {
-                "order_id": inp.order_id,
-                "app_id": inp.app_id,
-                "from_plan": inp.from_plan,
-                "to_plan": inp.to_plan,
-                "features": list(inp.features),
-            },
-            inp.idempotency_key,
-        )
+        body: dict[str, object] = {
+            "order_id": inp.order_id,
+            "app_id": inp.app_id,
+            "from_plan": inp.from_plan,
+            "to_plan": inp.to_plan,
+            "features": list(inp.features),
+        }
+        # The guards go only when the workflow set them: a run of today's code sends none.
+        if inp.account_version is not None:
+            body["account_version"] = inp.account_version
+        if inp.fencing_token is not None:
+            body["fencing_token"] = inp.fencing_token
+        data = await self._platform.post(route, body, inp.idempotency_key)
         result = parse(BillingResult, data, route)
         activity.logger.info(
             "order %s: billing plan %s -> %s", inp.order_id, result.previous_plan, result.plan

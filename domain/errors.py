@@ -8,9 +8,13 @@ The tree, by what the saga does with each:
     non-retryable business refusals (ApplicationError(type=..., non_retryable=True))
     ├── needs a person → `needs_attention`, escalate at once, wait for `resolve`
     │   ├── ReconciliationMismatch          order / payment / account do not agree
-    │   └── CapacityRefused                 no compute for a `capability` change
+    │   ├── CapacityRefused                 no compute for a `capability` change
+    │   └── StaleAccountVersion             billing changed since the order decided (version or
+    │                                       fencing token it carried is stale): re-read, decide
     ├── ends the saga
     │   └── PaymentFailed                   the channel reported the payment failed
+    ├── a late forward call, no effect (the saga has moved on; nothing to decide)
+    │   └── OrderCompensated                the order's effects on that system were undone
     └── a bug or a broken contract
         └── PlatformContractError           a 4xx we did not expect (bad request, unknown route)
 
@@ -26,10 +30,22 @@ class ErrorType(StrEnum):
     PAYMENT_FAILED = "PaymentFailed"
     PLATFORM_UNAVAILABLE = "PlatformUnavailable"
     PLATFORM_CONTRACT = "PlatformContractError"
+    # Issue 11: the platform contract under concurrency (`docs/platform-api.md`).
+    STALE_ACCOUNT_VERSION = "StaleAccountVersion"
+    ORDER_COMPENSATED = "OrderCompensated"
 
 
 # Refusals that park the saga in `needs_attention` until an operator decides.
-NEEDS_ATTENTION_ERRORS = frozenset({ErrorType.RECONCILIATION_MISMATCH, ErrorType.CAPACITY_REFUSED})
+# A stale account version is a mismatch found at billing time: someone else changed the account
+# after the order checked it, so a person (or a fresh reconciliation) must decide again. No run
+# of today's workflow sends a version, so none receives it yet.
+NEEDS_ATTENTION_ERRORS = frozenset(
+    {
+        ErrorType.RECONCILIATION_MISMATCH,
+        ErrorType.CAPACITY_REFUSED,
+        ErrorType.STALE_ACCOUNT_VERSION,
+    }
+)
 
 
 class InvalidOrder(ValueError):

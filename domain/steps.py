@@ -123,6 +123,11 @@ class BillingInput(MutatingStep):
     from_plan: str
     to_plan: str
     features: tuple[str, ...]
+    # Optional guards of the platform contract (issue 11), sent only when set: the account version
+    # the order was decided on, and the fencing token of the account lease it holds. A stale one
+    # is refused with `StaleAccountVersion`.
+    account_version: int | None = None
+    fencing_token: int | None = None
 
 
 class BillingResult(Frozen):
@@ -190,7 +195,9 @@ class PushConfigInput(MutatingStep):
 
 class PushConfigResult(Frozen):
     region: str
-    state: Literal["pushed", "applied"]
+    # superseded (platform contract of issue 11): the region already serves or applies a newer
+    # version; the push had no effect, and `check_propagation` says whether it holds the order.
+    state: Literal["pushed", "applied", "superseded"]
 
 
 class PropagationCheckInput(CheckStep):

@@ -74,12 +74,26 @@ class BillingPlanIn(RequestBody):
     from_plan: Name
     to_plan: Name
     features: Features = Field(default_factory=list)
+    # Optional guards (issue 11): the account version the order was decided on (compare and
+    # set), and the fencing token of the account lease it holds (never lower than one seen).
+    account_version: Annotated[int, Field(ge=0)] | None = None
+    fencing_token: Annotated[int, Field(ge=1)] | None = None
 
 
 class BillingPlanOut(ResponseBody):
     previous_plan: str
     plan: str
     quota_rules: str
+
+
+class BillingAccountOut(ResponseBody):
+    """`GET /v1/billing/accounts/{account_id}`: the fold of the account's live orders."""
+
+    account_id: str
+    plan: str
+    features: list[str]
+    quota_rules: str
+    version: int
 
 
 class OrderRef(RequestBody):
@@ -142,7 +156,8 @@ class PushIn(RequestBody):
 
 class PushOut(ResponseBody):
     region: str
-    state: Literal["pushed", "applied"]
+    # superseded: the region already serves, or is applying, a newer version; nothing recorded.
+    state: Literal["pushed", "applied", "superseded"]
 
 
 class RegionsOut(ResponseBody):
@@ -153,7 +168,22 @@ class RegionsOut(ResponseBody):
 class RollbackIn(RequestBody):
     order_id: Identifier
     version: Annotated[int, Field(ge=1)]
+    # Kept for the saga of today, which sends it; ignored: a rollback rolls forward to a new
+    # version without the order, never back to a version captured at publish time.
     previous_version: Annotated[int, Field(ge=0)]
+
+
+class RegionServes(ResponseBody):
+    version: int  # 0: nothing ever applied there
+    plan: str | None
+    features: list[str]
+
+
+class RegionsCurrentOut(ResponseBody):
+    """`GET /v1/config/apps/{app_id}/regions/current`: what each catalog region serves now."""
+
+    app_id: str
+    regions: dict[str, RegionServes]
 
 
 # Entitlements, console, notifications, clients -------------------------------------------------
@@ -171,6 +201,15 @@ class DeactivateIn(RequestBody):
 
 class ActiveOut(ResponseBody):
     active: list[str]
+
+
+class EntitlementsOut(ResponseBody):
+    """`GET /v1/entitlements/apps/{app_id}`: the effective state, the fold of the live grants."""
+
+    app_id: str
+    account_id: str
+    plan: str | None  # the bare plan name; None while no grant is live
+    features: list[str]
 
 
 class CacheInvalidateIn(RequestBody):

@@ -174,6 +174,17 @@ class Store:
                 f"{self.path} has schema version {version}, newer than this sandbox "
                 f"({SCHEMA_VERSION}); use a newer sandbox or another data dir"
             )
+        tables = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+        if version < SCHEMA_VERSION and tables[0] > 0:
+            # Never guess: version 1 kept one row per order where version 2 keeps folds over an
+            # account's live orders; an upgraded file would report states nobody ever had.
+            raise RuntimeError(
+                f"{self.path} was written by an older sandbox (schema version {version}, this "
+                f"one is {SCHEMA_VERSION}: accounts, config and entitlements are now folds over "
+                "live orders) and is not converted; move it away (or `make clean`, which also "
+                "drops the Temporal dev database) once no upgrade is running, or use another "
+                "UPGRADE_DATA_DIR"
+            )
         conn.executescript(SCHEMA)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 

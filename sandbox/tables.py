@@ -1,11 +1,14 @@
 """The sandbox's SQLite tables: the simulated systems' state, the idempotency records and the
 effect ledger. `sandbox.store` creates them; `SCHEMA_VERSION` is stored in the file
-(`PRAGMA user_version`) so an older sandbox refuses a file written by a newer one.
+(`PRAGMA user_version`) so an older sandbox refuses a file written by a newer one, and this one
+refuses a file written by an older one (`sandbox.store` says what to do): version 2 (issue 11)
+folds billing, config and entitlements over an account's live orders, which the rows of version 1
+cannot be turned into without guessing.
 
 Boundary: DDL only; what each system keeps in its tables is documented in `sandbox.systems`.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -49,10 +52,14 @@ CREATE TABLE IF NOT EXISTS refunds (
     refunded_at    TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS accounts (
-    account_id  TEXT PRIMARY KEY,
-    plan        TEXT NOT NULL,
-    quota_rules TEXT NOT NULL,
-    created_at  TEXT NOT NULL
+    account_id    TEXT PRIMARY KEY,
+    plan          TEXT NOT NULL,              -- the fold: highest tier of base_plan and live orders
+    quota_rules   TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    base_plan     TEXT,                       -- NULL until first billed: then its plan is the base
+    features      TEXT NOT NULL DEFAULT '[]', -- JSON list: the union of the live orders' add-ons
+    version       INTEGER NOT NULL DEFAULT 0, -- bumped on every change of plan or add-ons
+    fencing_token INTEGER NOT NULL DEFAULT 0  -- the highest fencing token an update carried
 );
 CREATE TABLE IF NOT EXISTS apps (
     app_id     TEXT PRIMARY KEY,
@@ -60,14 +67,23 @@ CREATE TABLE IF NOT EXISTS apps (
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS billing_updates (
-    order_id             TEXT PRIMARY KEY,  -- billing is idempotent on the order id
-    account_id           TEXT NOT NULL,
-    previous_plan        TEXT NOT NULL,
-    previous_quota_rules TEXT NOT NULL,
-    plan                 TEXT NOT NULL,
-    quota_rules          TEXT NOT NULL,
-    updated_at           TEXT NOT NULL,
-    reverted_at          TEXT
+    order_id      TEXT PRIMARY KEY,         -- billing is idempotent on the order id
+    account_id    TEXT NOT NULL,
+    plan          TEXT NOT NULL,            -- the order's own plan and add-ons (its part of the fold)
+    features      TEXT NOT NULL,            -- JSON list
+    previous_plan TEXT NOT NULL,            -- the account as the update found and left it
+    account_plan  TEXT NOT NULL,
+    quota_rules   TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    reverted_at   TEXT
+);
+CREATE INDEX IF NOT EXISTS billing_by_account ON billing_updates (account_id);
+CREATE TABLE IF NOT EXISTS compensated_orders (
+    system         TEXT NOT NULL,           -- billing, config, entitlements
+    order_id       TEXT NOT NULL,
+    subject        TEXT NOT NULL,           -- the account or app the undo was asked for
+    compensated_at TEXT NOT NULL,
+    PRIMARY KEY (system, order_id)          -- a late forward call of the order is refused
 );
 CREATE TABLE IF NOT EXISTS allocations (
     order_id      TEXT PRIMARY KEY,
@@ -90,15 +106,28 @@ CREATE TABLE IF NOT EXISTS media_profiles (
 CREATE TABLE IF NOT EXISTS config_versions (
     app_id           TEXT NOT NULL,
     version          INTEGER NOT NULL,
-    previous_version INTEGER NOT NULL,
-    order_id         TEXT NOT NULL,
-    plan             TEXT NOT NULL,
-    features         TEXT NOT NULL,         -- JSON list
-    change_kinds     TEXT NOT NULL,         -- JSON list
+    previous_version INTEGER NOT NULL,      -- the app's newest version before this one
+    order_id         TEXT NOT NULL,         -- the order whose publish (or rollback) made it
+    cause            TEXT NOT NULL,         -- publish | rollback
+    plan             TEXT,                  -- the WHOLE desired config: highest tier of the live
+    features         TEXT NOT NULL,         -- orders (NULL: none live) and their add-ons (JSON)
+    orders           TEXT NOT NULL,         -- JSON list: the live orders it holds
+    change_kinds     TEXT NOT NULL,         -- JSON list: what changed (sets the propagation delay)
     media_profile_id TEXT,
     published_at     TEXT NOT NULL,
-    rolled_back_at   TEXT,
+    rolled_back_at   TEXT,                  -- a publish version whose order was rolled back
     PRIMARY KEY (app_id, version)
+);
+CREATE TABLE IF NOT EXISTS config_orders (
+    app_id         TEXT NOT NULL,
+    order_id       TEXT NOT NULL,
+    version        INTEGER NOT NULL,        -- the version its publish made
+    plan           TEXT NOT NULL,           -- the order's own part of every later version
+    features       TEXT NOT NULL,           -- JSON list
+    change_kinds   TEXT NOT NULL,           -- JSON list
+    published_at   TEXT NOT NULL,
+    rolled_back_at TEXT,
+    PRIMARY KEY (app_id, order_id)          -- one version per order
 );
 CREATE TABLE IF NOT EXISTS config_pushes (
     app_id        TEXT NOT NULL,

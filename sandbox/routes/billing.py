@@ -1,10 +1,17 @@
-"""Routes of billing: switch an account's plan for an order, and revert that switch."""
+"""Routes of billing: switch an account's plan for an order, revert that switch, and read the
+account (the fold of its live orders, with its version)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sandbox.routes.calls import KeyDep, PathId, SandboxDep
-from sandbox.schemas import BillingPlanIn, BillingPlanOut, CompensationOut, OrderRef
+from sandbox.schemas import (
+    BillingAccountOut,
+    BillingPlanIn,
+    BillingPlanOut,
+    CompensationOut,
+    OrderRef,
+)
 from sandbox.systems import billing
 
 router = APIRouter(prefix="/v1")
@@ -29,3 +36,8 @@ async def revert_billing_plan(
     return await sandbox.mutate(
         request, key, (), lambda call: billing.revert_billing_plan(call, account_id, body)
     )
+
+
+@router.get("/billing/accounts/{account_id}", response_model=BillingAccountOut)
+async def get_billing_account(sandbox: SandboxDep, account_id: PathId) -> JSONResponse:
+    return await sandbox.read((), lambda call: billing.read_account(call, account_id))

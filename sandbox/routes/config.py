@@ -1,5 +1,6 @@
 """Routes of media profiles and the regional config service: generate a profile, publish a
-version, push it to a region, read its propagation, roll it back."""
+version, push it to a region, read its propagation, roll it back (forward), read what every
+region serves now."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +14,7 @@ from sandbox.schemas import (
     PublishOut,
     PushIn,
     PushOut,
+    RegionsCurrentOut,
     RegionsOut,
     RollbackIn,
 )
@@ -67,3 +69,8 @@ async def rollback_config(
     return await sandbox.mutate(
         request, key, (app_id,), lambda call: config.rollback_config(call, app_id, body)
     )
+
+
+@router.get("/config/apps/{app_id}/regions/current", response_model=RegionsCurrentOut)
+async def get_regions_current(sandbox: SandboxDep, app_id: PathId) -> JSONResponse:
+    return await sandbox.read((app_id,), lambda call: config.read_regions(call, app_id))

@@ -1,4 +1,5 @@
-"""Routes of entitlements (activate, deactivate an order's grant) and of the console cache."""
+"""Routes of entitlements (activate, deactivate an order's grant, read the effective state) and of
+the console cache."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -10,6 +11,7 @@ from sandbox.schemas import (
     CacheInvalidateIn,
     CompensationOut,
     DeactivateIn,
+    EntitlementsOut,
     InvalidatedOut,
 )
 from sandbox.systems import entitlements
@@ -48,3 +50,8 @@ async def invalidate_console_cache(
         (body.app_id,),
         lambda call: entitlements.invalidate_console_cache(call, body),
     )
+
+
+@router.get("/entitlements/apps/{app_id}", response_model=EntitlementsOut)
+async def get_entitlements(sandbox: SandboxDep, app_id: PathId) -> JSONResponse:
+    return await sandbox.read((app_id,), lambda call: entitlements.read_entitlements(call, app_id))

@@ -1,46 +1,59 @@
 """Entitlements (one grant per order: the plan and add-ons switched on for an app) and the
-console cache that must be invalidated so the console stops showing "pending activation"."""
+console cache that must be invalidated so the console stops showing "pending activation".
+
+What an app may use is the fold of its live grants (`sandbox.systems.fold`): the HIGHEST tier
+among them, not the newest, and the union of their add-ons. A deactivated order is marked
+(`sandbox.systems.marks`): its late activation is refused with `409 OrderCompensated`.
+"""
 
 import json
 
 from domain.effects import Effect
-from sandbox.errors import Unprocessable
+from sandbox.errors import NotFound, Unprocessable
 from sandbox.schemas import (
     ActivateIn,
     ActiveOut,
     CacheInvalidateIn,
     CompensationOut,
     DeactivateIn,
+    EntitlementsOut,
     InvalidatedOut,
 )
 from sandbox.store import to_iso
+from sandbox.systems import marks
 from sandbox.systems.call import Call, check_features, check_plan
+from sandbox.systems.fold import Folded, fold, part
+
+SYSTEM = "entitlements"
 
 
-def active(call: Call, app_id: str) -> ActiveOut:
-    """What the app may use now: the newest live grant's plan, then every live add-on once."""
+def _effective(call: Call, app_id: str) -> Folded:
     grants = call.tx.all(
         "SELECT plan, features FROM entitlement_grants "
         "WHERE app_id = ? AND deactivated_at IS NULL ORDER BY activated_at, order_id",
         app_id,
     )
-    if not grants:
+    return fold(call.catalog, (part(g["plan"], g["features"]) for g in grants))
+
+
+def active(call: Call, app_id: str) -> ActiveOut:
+    """What the app may use now: `plan:<highest tier>`, then every live add-on once."""
+    effective = _effective(call, app_id)
+    if effective.plan is None:
         return ActiveOut(active=[])
-    names = [f"plan:{grants[-1]['plan']}"]
-    for grant in grants:
-        names.extend(feature for feature in json.loads(grant["features"]) if feature not in names)
-    return ActiveOut(active=names)
+    return ActiveOut(active=[f"plan:{effective.plan}", *effective.features])
 
 
 def activate_entitlements(call: Call, app_id: str, body: ActivateIn) -> ActiveOut:
     check_plan(call.catalog, body.plan, "plan")
     check_features(call.catalog, body.features)
-    live = call.tx.one(
-        "SELECT app_id FROM entitlement_grants WHERE order_id = ? AND deactivated_at IS NULL",
+    marks.refuse_if_marked(call, SYSTEM, body.order_id, "an activation")
+    granted = call.tx.one(
+        "SELECT app_id FROM entitlement_grants WHERE order_id = ?",
         body.order_id,
     )
-    if live is not None:
-        if live["app_id"] != app_id:
+    if granted is not None:
+        if granted["app_id"] != app_id:
             raise Unprocessable(
                 f"order {body.order_id} already activated another app", field="app_id"
             )
@@ -56,7 +69,6 @@ def activate_entitlements(call: Call, app_id: str, body: ActivateIn) -> ActiveOu
             "activated_at": to_iso(call.now),
             "deactivated_at": None,
         },
-        replace=True,  # a deactivated grant may be activated again
     )
     call.effect(
         Effect.ACTIVATE_ENTITLEMENTS,
@@ -69,6 +81,8 @@ def activate_entitlements(call: Call, app_id: str, body: ActivateIn) -> ActiveOu
 
 
 def deactivate_entitlements(call: Call, app_id: str, body: DeactivateIn) -> CompensationOut:
+    # Marked even when there is nothing to undo: the activation may still be on its way.
+    marks.mark(call, SYSTEM, body.order_id, app_id)
     grant = call.tx.one(
         "SELECT deactivated_at FROM entitlement_grants WHERE order_id = ? AND app_id = ?",
         body.order_id,
@@ -89,6 +103,24 @@ def deactivate_entitlements(call: Call, app_id: str, body: DeactivateIn) -> Comp
     )
     call.effect(Effect.DEACTIVATE_ENTITLEMENTS, body.order_id, app_id=app_id)
     return CompensationOut(applied=True, detail=f"deactivated the grant of order {body.order_id}")
+
+
+def read_entitlements(call: Call, app_id: str) -> EntitlementsOut:
+    """The effective state of the app; 404 if the platform has never seen it."""
+    owner = call.tx.one(
+        "SELECT account_id FROM entitlement_grants WHERE app_id = ? "
+        "ORDER BY activated_at DESC, order_id DESC LIMIT 1",
+        app_id,
+    ) or call.tx.one("SELECT account_id FROM apps WHERE app_id = ?", app_id)
+    if owner is None:
+        raise NotFound(f"the platform has never seen app {app_id}", field="app_id")
+    effective = _effective(call, app_id)
+    return EntitlementsOut(
+        app_id=app_id,
+        account_id=owner["account_id"],
+        plan=effective.plan,
+        features=effective.features if effective.plan is not None else [],
+    )
 
 
 def invalidate_console_cache(call: Call, body: CacheInvalidateIn) -> InvalidatedOut:

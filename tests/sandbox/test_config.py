@@ -132,23 +132,36 @@ async def test_push_to_an_unknown_version_or_region(api: Api) -> None:
     assert bad_region.status_code == 422
 
 
-async def test_rollback(api: Api) -> None:
+async def test_rollback_rolls_forward(api: Api) -> None:
     await api.ok(VERSIONS.format("app-1"), publish_body("ORD-0"))
     await api.ok(VERSIONS.format("app-1"), publish_body("ORD-1"))
     rollback = {"order_id": "ORD-1", "version": 2, "previous_version": 1}
     body = await api.ok("/v1/config/apps/app-1/rollback", rollback)
-    assert body == {"applied": True, "detail": "rolled back version 2 to 1"}
+    assert body == {
+        "applied": True,
+        "detail": "rolled back version 2: every region moves forward to version 3, "
+        "without order ORD-1",
+    }
     assert (await api.ok("/v1/config/apps/app-1/rollback", rollback))["applied"] is False
-    # The rolled-back version takes no more pushes; the next version builds on version 1.
-    pushed = await api.post(
+    # The rolled-back order's late push is refused; its version takes no push from anyone.
+    late = await api.post(
         f"{VERSIONS.format('app-1')}/2/push", {"order_id": "ORD-1", "region": "cn-east"}
+    )
+    assert late.status_code == 409
+    assert late.json()["error"]["type"] == "OrderCompensated"
+    pushed = await api.post(
+        f"{VERSIONS.format('app-1')}/2/push", {"order_id": "ORD-0", "region": "cn-east"}
     )
     assert pushed.status_code == 422
     assert pushed.json()["error"]["type"] == "VersionRolledBack"
+    # The next version comes after the roll-forward one, never from a captured previous one.
     assert await api.ok(VERSIONS.format("app-1"), publish_body("ORD-2")) == {
-        "version": 3,
-        "previous_version": 1,
+        "version": 4,
+        "previous_version": 3,
     }
+    [entry] = [e for e in await api.ledger("ORD-1") if e["action"] == "rollback_config"]
+    assert entry["detail"]["new_version"] == 3
+    assert entry["detail"]["pushed_to"] == REGIONS
 
 
 async def test_rollback_never_touches_another_orders_version(api: Api) -> None:

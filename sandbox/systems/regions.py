@@ -1,0 +1,46 @@
+"""What each region of the config service serves: the newest version pushed to it whose
+propagation delay has elapsed since its first push there (versions only move forward).
+
+Computed on every read from the pushes and the clock (`sandbox.scenarios.propagation_delay`), so
+the store keeps timestamps only, like the rest of the sandbox. Boundary: reads; the pushes are
+written by `sandbox.systems.config`.
+"""
+
+import json
+import sqlite3
+
+from sandbox import scenarios
+from sandbox.store import from_iso
+from sandbox.systems.call import Call
+
+
+def served(call: Call, app_id: str) -> dict[str, sqlite3.Row | None]:
+    """Every catalog region -> the version row it serves now (None: nothing applied yet)."""
+    rows = call.tx.all(
+        "SELECT p.region, p.first_push_at, v.* FROM config_pushes p JOIN config_versions v "
+        "ON v.app_id = p.app_id AND v.version = p.version WHERE p.app_id = ? "
+        "ORDER BY p.version",
+        app_id,
+    )
+    serving: dict[str, sqlite3.Row | None] = dict.fromkeys(call.catalog.regions)
+    for row in rows:
+        kinds: list[str] = json.loads(row["change_kinds"])
+        delay = scenarios.propagation_delay(app_id, row["region"], kinds, call.time_scale)
+        if call.now - from_iso(row["first_push_at"]) >= delay:
+            serving[row["region"]] = row  # ascending versions: the newest applied one wins
+    return serving
+
+
+def newest_pushed(call: Call, app_id: str, region: str) -> int:
+    """The newest version ever pushed to `region` (0 if none): older pushes are superseded."""
+    return call.tx.scalar(
+        "SELECT COALESCE(MAX(version), 0) FROM config_pushes WHERE app_id = ? AND region = ?",
+        app_id,
+        region,
+    )
+
+
+def holds(row: sqlite3.Row, order_id: str) -> bool:
+    """Whether a version holds `order_id`'s config (it was live when the version was made)."""
+    orders: list[str] = json.loads(row["orders"])
+    return order_id in orders
