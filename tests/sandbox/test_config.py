@@ -175,3 +175,24 @@ async def test_rollback_never_touches_another_orders_version(api: Api) -> None:
     )
     assert missing["applied"] is False
     assert await api.effects("ORD-1") == []
+
+
+async def test_what_every_region_serves_now(api: Api, clock: FakeClock) -> None:
+    nothing: dict[str, Any] = {"version": 0, "plan": None, "features": []}
+    assert await api.get("/v1/config/apps/app-new/regions/current") == {
+        "app_id": "app-new",
+        "regions": dict.fromkeys(REGIONS, nothing),
+    }
+    await api.ok(VERSIONS.format("app-1"), {**publish_body(), "features": ["video.hd_720p"]})
+    await push(api, "app-1", 1, "eu-west")
+    clock.advance(minutes=23)
+    regions = (await api.get("/v1/config/apps/app-1/regions/current"))["regions"]
+    assert regions["eu-west"] == {"version": 1, "plan": "premium", "features": ["video.hd_720p"]}
+    assert regions["us-east"] == nothing
+
+
+async def test_one_version_per_order(api: Api) -> None:
+    first = await api.ok(VERSIONS.format("app-1"), publish_body())
+    # The same order again under another key: the version it made, no second effect.
+    assert await api.ok(VERSIONS.format("app-1"), publish_body()) == first
+    assert await api.effects("ORD-1") == [Effect.PUBLISH_CONFIG_VERSION]

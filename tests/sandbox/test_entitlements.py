@@ -48,3 +48,27 @@ async def test_deactivating_one_order_keeps_the_others(api: Api) -> None:
     assert await api.ok(ACTIVATE.format("app-1"), grant("ORD-1", plan="standard", features=[])) == {
         "active": ["plan:standard"]
     }
+
+
+async def test_the_effective_state_read(api: Api) -> None:
+    unknown = await api.http.get("/v1/entitlements/apps/app-1")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["field"] == "app_id"
+    await api.ok(ACTIVATE.format("app-1"), grant("ORD-1", plan="enterprise", features=[]))
+    await api.ok(ACTIVATE.format("app-1"), grant("ORD-2", features=["video.uhd_4k"]))
+    state = await api.get("/v1/entitlements/apps/app-1")
+    assert state == {
+        "app_id": "app-1",
+        "account_id": "acct-1",
+        "plan": "enterprise",
+        "features": ["video.uhd_4k"],
+    }
+    for order_id in ("ORD-1", "ORD-2"):
+        await api.ok(DEACTIVATE.format("app-1"), {"order_id": order_id, "account_id": "acct-1"})
+    # Nothing live: no plan from this service (the account's base plan is billing's).
+    assert await api.get("/v1/entitlements/apps/app-1") == {
+        "app_id": "app-1",
+        "account_id": "acct-1",
+        "plan": None,
+        "features": [],
+    }

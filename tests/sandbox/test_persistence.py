@@ -1,9 +1,11 @@
 """The SQLite store survives a restart: ledger, idempotency records and simulated state."""
 
 import random
+import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sandbox.app import create_app
 from sandbox.settings import SandboxSettings
@@ -57,3 +59,19 @@ async def test_create_app_from_settings_opens_the_store_in_the_data_dir(tmp_path
         assert (await h.get("/healthz")).json() == {"status": "ok", "time_scale": 60.0}
     assert (tmp_path / "data" / "sandbox.sqlite3").exists()
     app.state.sandbox.store.close()
+
+
+def test_a_file_of_an_older_sandbox_is_refused_with_what_to_do(db_path: Path) -> None:
+    old = sqlite3.connect(db_path)
+    old.execute("CREATE TABLE accounts (account_id TEXT PRIMARY KEY, plan TEXT NOT NULL)")
+    old.execute("PRAGMA user_version=1")
+    old.commit()
+    old.close()
+    with pytest.raises(RuntimeError, match="older sandbox \\(schema version 1") as refused:
+        Store(db_path)
+    assert str(db_path) in str(refused.value)
+    assert "UPGRADE_DATA_DIR" in str(refused.value)
+    # Untouched: still the old file, for whoever wants to look at it.
+    check = sqlite3.connect(db_path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 1
+    check.close()
