@@ -20,6 +20,9 @@ could be, and reports the order id with a one-line reason:
   when it was paid, tickets closed); or an active order whose effects were undone.
 - `lost_notice`: an accepted payment confirmation, yet the order expired for lack of payment.
 - `task_failure`: a workflow task failed (a bug or non-determinism) in any history.
+- `platform_mismatch` (reported for `account:<id>` or `app:<id>`): across orders, billing,
+  entitlements or a region's served config differ from the fold of the orders that ended active
+  (`audit.consistency`).
 
 Boundary: no I/O and no clock; the collector (`audit.collect`) gathers the facts, `audit.facts`
 holds their models, `audit.scope` narrows them to some orders.
@@ -31,6 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from audit.consistency import check_platform
 from audit.facts import (
     DEFAULT_SLACK,
     DUPLICATION_KINDS,
@@ -146,6 +150,9 @@ class _Auditor:
             chain = self.single_chain(runs[order_id])
             if final is not None and chain is not None:
                 self.check_netting(order_id, final, chain[-1], ledger[order_id])
+        mismatches, waiting = check_platform(facts.platform)
+        self.violations += mismatches
+        self.notes += waiting
         if facts.torn_acks:
             self.notes.append(f"{facts.torn_acks} unreadable line(s) in the journal were skipped")
         return self.report(orders, stages)

@@ -5,7 +5,8 @@
 - Temporal: every run of `upgrade-activation` (a visibility list to find them, then `describe`
   for the authoritative status and search attributes, and the history for the input, the final
   status and any workflow task failure). The visibility store may lag a just-started run, so
-  every order the journal names is also looked up by workflow id.
+  every order the journal names is also looked up by workflow id;
+- the platform's state of every account and app those runs touched (`audit.collect_platform`).
 
 Boundary: I/O only; the verdict is `audit.checks`'s.
 """
@@ -20,6 +21,7 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
+from audit.collect_platform import collect_platform
 from audit.facts import AuditFacts, LedgerEntry, RunFacts
 from client.ack_journal import read_acks
 from domain.moments import query_time
@@ -140,6 +142,10 @@ async def _run_facts(client: Client, workflow_id: str, run_id: str) -> RunFacts:
         policy=upgrade_input.policy if upgrade_input else None,
         task_failures=tuple(failures),
         pending=_pending(description) if status == "running" else "",
+        account_id=upgrade_input.order.account_id if upgrade_input else None,
+        app_id=upgrade_input.order.app_id if upgrade_input else None,
+        to_plan=upgrade_input.order.to_plan if upgrade_input else None,
+        features=upgrade_input.order.features if upgrade_input else (),
     )
 
 
@@ -177,6 +183,22 @@ async def collect(
         acks = [a for a in acks if a.at >= since]
     ledger = await fetch_ledger(platform_url)
     runs = await collect_runs(client, since, (a.order_id for a in acks))
+
+    async def find_runs(order_id: str) -> list[RunFacts]:
+        found = await _runs_of(client, WORKFLOW_ID_PREFIX + order_id)
+        return [await _run_facts(client, wid, rid) for wid, rid in sorted(found)]
+
+    try:
+        platform = await collect_platform(platform_url, runs, ledger, find_runs)
+    except httpx.HTTPError as err:
+        raise CollectError(
+            f"platform state not readable at {platform_url}: {err or type(err).__name__}"
+        ) from err
     return AuditFacts(
-        now=now, acks=tuple(acks), ledger=tuple(ledger), runs=tuple(runs), torn_acks=torn
+        now=now,
+        acks=tuple(acks),
+        ledger=tuple(ledger),
+        runs=tuple(runs),
+        torn_acks=torn,
+        platform=platform,
     )

@@ -21,6 +21,7 @@ ViolationKind = Literal[
     "effects_not_netted",
     "lost_notice",
     "task_failure",
+    "platform_mismatch",
 ]
 LOSS_KINDS = frozenset({"missing_run", "lost_run", "stuck_run", "lost_notice"})
 DUPLICATION_KINDS = frozenset({"duplicate_run", "duplicate_effect"})
@@ -71,6 +72,60 @@ class RunFacts(Frozen):
     task_failures: tuple[str, ...] = ()
     # What it is doing right now (pending activities), for the reason line of a stuck run.
     pending: str = ""
+    # The order it runs (from its input): what the cross-order checks fold.
+    account_id: str | None = None
+    app_id: str | None = None
+    to_plan: str | None = None
+    features: tuple[str, ...] = ()
+
+
+class OrderOnPlatform(Frozen):
+    """An order of an account or app the audit reads, and how it ended (None: not terminal, or
+    no single run chain to tell)."""
+
+    order_id: str
+    account_id: str
+    app_id: str
+    to_plan: str
+    features: tuple[str, ...] = ()
+    final: str | None = None
+
+
+class AccountState(Frozen):
+    """`GET /v1/billing/accounts/{id}`, plus the base plan its first billing update reported."""
+
+    account_id: str
+    plan: str | None  # None: billing does not know the account
+    features: tuple[str, ...] = ()
+    version: int = 0
+    base_plan: str | None = None
+
+
+class ServedConfig(Frozen):
+    version: int
+    plan: str | None
+    features: tuple[str, ...] = ()
+
+
+class AppState(Frozen):
+    """`GET /v1/entitlements/apps/{id}` and `.../regions/current`, plus the app's newest config
+    version in the ledger (regions serving an older one have not settled)."""
+
+    app_id: str
+    entitled_plan: str | None
+    entitled_features: tuple[str, ...] = ()
+    regions: dict[str, ServedConfig] = Field(default_factory=dict)
+    latest_version: int = 0
+
+
+class PlatformFacts(Frozen):
+    """What the platform holds for every account and app the audited orders touched, and every
+    order known to touch them (also those outside a `--since` or prefix scope: a fold is over
+    all of an account's orders)."""
+
+    accounts: tuple[AccountState, ...] = ()
+    apps: tuple[AppState, ...] = ()
+    orders: tuple[OrderOnPlatform, ...] = ()
 
 
 class AuditFacts(Frozen):
@@ -80,9 +135,11 @@ class AuditFacts(Frozen):
     runs: tuple[RunFacts, ...] = ()
     # Unreadable journal lines (a process killed mid-write), reported as a note.
     torn_acks: int = 0
+    platform: PlatformFacts = Field(default_factory=PlatformFacts)
 
 
 class Violation(Frozen):
+    # An order id; for `platform_mismatch`, `account:<id>` or `app:<id>`.
     order_id: str
     kind: ViolationKind
     reason: str

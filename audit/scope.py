@@ -57,10 +57,22 @@ def scope_prefix(facts: AuditFacts, prefix: str) -> AuditFacts:
 
 
 def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
+    # Accounts and apps are judged when a selected order touched them, always against all of
+    # their orders (`platform.orders` stays whole: a fold is over every order of an account).
+    platform = facts.platform
+    selected = [o for o in platform.orders if o.order_id in orders]
+    accounts = {o.account_id for o in selected}
+    apps = {o.app_id for o in selected}
     return facts.model_copy(
         update={
             "acks": tuple(a for a in facts.acks if a.order_id in orders),
             "ledger": tuple(e for e in facts.ledger if e.order_id in orders),
             "runs": tuple(r for r in facts.runs if r.order_id in orders),
+            "platform": platform.model_copy(
+                update={
+                    "accounts": tuple(a for a in platform.accounts if a.account_id in accounts),
+                    "apps": tuple(a for a in platform.apps if a.app_id in apps),
+                }
+            ),
         }
     )
