@@ -107,3 +107,35 @@ async def test_push_of_an_unknown_region_is_a_contract_error(
         )
     assert caught.value.type == ErrorType.PLATFORM_CONTRACT.value
     assert "region" in caught.value.message
+
+
+async def test_a_push_superseded_by_another_orders_version(
+    platform: PlatformClient, env: ActivityEnvironment, clock: FakeClock
+) -> None:
+    """Two orders of one app: B's version (which holds A) reached the region first; A's push of
+    its older version is `superseded`, and A's check sees its order applied through B's."""
+    config = ConfigActivities(platform)
+
+    async def publish(order_id: str, plan: str) -> int:
+        result = await env.run(
+            config.publish_config_version,
+            PublishConfigInput(order_id=order_id, idempotency_key=f"upgrade-{order_id}:publish",
+                               app_id="app-1", plan=plan, features=(), change_kinds=("plan",)),
+        )  # fmt: skip
+        return result.version
+
+    async def push(order_id: str, version: int) -> str:
+        result = await env.run(
+            config.push_config,
+            PushConfigInput(order_id=order_id, idempotency_key=f"upgrade-{order_id}:push",
+                            app_id="app-1", version=version, region="eu-west"),
+        )  # fmt: skip
+        return result.state
+
+    a_version = await publish("ORD-A", "standard")
+    b_version = await publish("ORD-B", "premium")
+    assert await push("ORD-B", b_version) == "pushed"
+    assert await push("ORD-A", a_version) == "superseded"
+    clock.advance(minutes=23)
+    check = PropagationCheckInput(order_id="ORD-A", app_id="app-1", version=a_version)
+    assert "eu-west" in (await env.run(config.check_propagation, check)).applied
