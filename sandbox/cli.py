@@ -190,10 +190,13 @@ def _serve(settings: SandboxSettings, args: argparse.Namespace) -> int:
 
     from sandbox.app import create_app
     from sandbox.logs import configure_logging
-    from sandbox.store import DB_FILENAME
+    from sandbox.store import DB_FILENAME, IncompatibleStore
 
+    try:
+        app = create_app(settings)
+    except IncompatibleStore as exc:
+        raise CliError(str(exc)) from None
     configure_logging(settings.log_format, settings.log_level)
-    app = create_app(settings)
     print(
         f"sandbox: http://{args.host}:{args.port} (time scale {settings.time_scale:g}, "
         f"data {settings.data_dir / DB_FILENAME})",

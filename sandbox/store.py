@@ -28,6 +28,10 @@ T = TypeVar("T")
 DB_FILENAME = "sandbox.sqlite3"
 
 
+class IncompatibleStore(RuntimeError):
+    """The file was written by another schema version; the message says what to do."""
+
+
 def to_iso(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -170,7 +174,7 @@ class Store:
         conn.execute("PRAGMA busy_timeout=5000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise IncompatibleStore(
                 f"{self.path} has schema version {version}, newer than this sandbox "
                 f"({SCHEMA_VERSION}); use a newer sandbox or another data dir"
             )
@@ -178,7 +182,7 @@ class Store:
         if version < SCHEMA_VERSION and tables[0] > 0:
             # Never guess: version 1 kept one row per order where version 2 keeps folds over an
             # account's live orders; an upgraded file would report states nobody ever had.
-            raise RuntimeError(
+            raise IncompatibleStore(
                 f"{self.path} was written by an older sandbox (schema version {version}, this "
                 f"one is {SCHEMA_VERSION}: accounts, config and entitlements are now folds over "
                 "live orders) and is not converted; move it away (or `make clean`, which also "

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from sandbox.app import create_app
+from sandbox.cli import main
 from sandbox.settings import SandboxSettings
 from sandbox.store import Store
 from tests.sandbox.helpers import Api, FakeClock
@@ -75,3 +76,18 @@ def test_a_file_of_an_older_sandbox_is_refused_with_what_to_do(db_path: Path) ->
     check = sqlite3.connect(db_path)
     assert check.execute("PRAGMA user_version").fetchone()[0] == 1
     check.close()
+
+
+def test_serve_on_an_older_file_exits_1_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = sqlite3.connect(tmp_path / "sandbox.sqlite3")
+    old.execute("CREATE TABLE ledger (seq INTEGER PRIMARY KEY)")
+    old.execute("PRAGMA user_version=1")
+    old.commit()
+    old.close()
+    monkeypatch.setenv("UPGRADE_DATA_DIR", str(tmp_path))
+    assert main(["serve", "--port", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "older sandbox (schema version 1" in err
+    assert "Traceback" not in err
