@@ -19,15 +19,20 @@ def served(call: Call, app_id: str) -> dict[str, sqlite3.Row | None]:
     rows = call.tx.all(
         "SELECT p.region, p.first_push_at, v.* FROM config_pushes p JOIN config_versions v "
         "ON v.app_id = p.app_id AND v.version = p.version WHERE p.app_id = ? "
-        "ORDER BY p.version",
+        "ORDER BY p.version DESC",
         app_id,
     )
     serving: dict[str, sqlite3.Row | None] = dict.fromkeys(call.catalog.regions)
+    decided: set[str] = set()
     for row in rows:
+        region = row["region"]
+        if region in decided:
+            continue  # newest first: a region serves the newest version it has applied
         kinds: list[str] = json.loads(row["change_kinds"])
-        delay = scenarios.propagation_delay(app_id, row["region"], kinds, call.time_scale)
+        delay = scenarios.propagation_delay(app_id, region, kinds, call.time_scale)
         if call.now - from_iso(row["first_push_at"]) >= delay:
-            serving[row["region"]] = row  # ascending versions: the newest applied one wins
+            serving[region] = row
+            decided.add(region)
     return serving
 
 
