@@ -9,6 +9,7 @@ are looked up in Temporal too: a fold is over all of an account's orders.
 Boundary: I/O only (the sandbox over HTTP, Temporal through `audit.collect`'s helpers).
 """
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -49,13 +50,29 @@ def _touching(entries: Iterable[LedgerEntry], accounts: set[str], apps: set[str]
     }
 
 
+# A read answered 5xx / 429 or lost is tried again: these reads go through the platform's faults
+# (a `flaky` app, an injected error rate), and one unlucky answer must not sink the audit.
+READ_ATTEMPTS = 10
+READ_BACKOFF_S = 0.05
+
+
 async def _read(http: httpx.AsyncClient, path: str) -> Any:
     """The JSON of a read; None for 404 (the platform does not know it)."""
-    response = await http.get(path)
-    if response.status_code == 404:
-        return None
-    response.raise_for_status()
-    return response.json()
+    for attempt in range(READ_ATTEMPTS):
+        last = attempt == READ_ATTEMPTS - 1
+        try:
+            response = await http.get(path)
+        except httpx.TransportError:
+            if last:
+                raise
+        else:
+            if response.status_code == 404:
+                return None
+            if (response.status_code < 500 and response.status_code != 429) or last:
+                response.raise_for_status()
+                return response.json()
+        await asyncio.sleep(min(READ_BACKOFF_S * 2**attempt, 1.0))
+    raise AssertionError("unreachable")
 
 
 async def collect_platform(

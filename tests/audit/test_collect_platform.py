@@ -83,3 +83,29 @@ def test_the_final_stage_is_the_one_chains_last_completed_run() -> None:
     assert final_stage([order_run("A", "active", "premium")]) == "active"
     assert final_stage([run(status="running", stage="propagating")]) is None
     assert final_stage([run(), run(run_id="run-2", chain_id="run-2")]) is None
+
+
+async def test_reads_answered_503_are_tried_again(tmp_path: Path) -> None:
+    """The reads go through the platform's faults: a 30% error rate must not sink the audit."""
+    store = Store(tmp_path / "sandbox.sqlite3")
+    app = create_app(store, clock=FakeClock(), rng=random.Random(7), sleep=_no_sleep)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://s") as http:
+            await Api(http).ok("/v1/billing/accounts/acct-1/plan", billing_body("B"))
+            faults = await http.put("/v1/sandbox/faults", json={"error_rate": 0.5})
+            assert faults.status_code == 200
+        runs = [order_run("B", "active", "premium")]
+        for _ in range(5):
+            facts = await collect_platform("http://s", runs, [], _none, transport=transport)
+            assert facts.accounts[0].plan == "premium"
+    finally:
+        store.close()
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+async def _none(order_id: str) -> list[RunFacts]:
+    return []
