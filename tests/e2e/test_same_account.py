@@ -1,0 +1,126 @@
+"""End to end, orders of ONE account through real processes and the saga of today (no lease yet):
+issue 11's sequences 1 and 3 reach a consistent final state, as the platform's three read
+endpoints and `starter.py audit` (its cross-order check included) show.
+
+- Sequence 1: A (basic -> premium + a capability) is billed, then parks in `needs_attention`
+  (`nocap` app: no compute); B (premium -> premium + recording, another app of the account) runs
+  to `active`; an operator rejects A, whose billing revert must leave B's plan and add-on.
+- Sequence 3: B (basic -> basic + recording) ends active, then A (basic -> premium) runs on the
+  same app: billing, every region and the entitlements keep the recording.
+
+Scales as in `test_scenarios.py`: the platform at 3600x, each order's policy at 60x (calm).
+"""
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.stages import Stage
+from tests.e2e.test_scenarios import CALM, PLATFORM_SCALE, at_stage, ended, wait_status
+from tests.support.live_stack import LiveStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+RECORDING = "api.cloud_recording"
+CAPABILITY = "ai.conversational_multimodal"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    live = LiveStack(data_dir=tmp_path_factory.mktemp("same-account"), time_scale=PLATFORM_SCALE)
+    try:
+        live.start()
+        yield live
+    finally:
+        live.stop()
+
+
+async def start(stack: LiveStack, order_id: str, account: str, app: str, from_plan: str,
+                to_plan: str, *features: str) -> None:  # fmt: skip
+    args = ["starter.py", "start", "--json", "--order-id", order_id, "--account-id", account,
+            "--app-id", app, "--from-plan", from_plan, "--to-plan", to_plan,
+            "--payment-method", "alipay", "--transaction-id", f"txn-{order_id}"]  # fmt: skip
+    for feature in features:
+        args += ["--feature", feature]
+    result = await stack.run(*args, env={"UPGRADE_TIME_SCALE": f"{CALM:g}"})
+    assert result.code == 0, result.stderr
+
+
+async def final_stage(stack: LiveStack, order_id: str) -> str:
+    status = await wait_status(stack, order_id, ended, timeout=400)
+    stage: str = status["stage"]
+    return stage
+
+
+async def sequence_1(stack: LiveStack) -> dict[str, str]:
+    await start(stack, "E2E-SAME-1A", "acct-same1", "nocap-same1a", "basic", "premium", CAPABILITY)
+    await wait_status(stack, "E2E-SAME-1A", at_stage(Stage.NEEDS_ATTENTION))
+    await start(stack, "E2E-SAME-1B", "acct-same1", "app-same1b", "premium", "premium", RECORDING)
+    ends = {"B": await final_stage(stack, "E2E-SAME-1B")}
+    result = await stack.run("starter.py", "resolve", "E2E-SAME-1A", "--action", "reject",
+                             "--note", "e2e: no capacity", "--json")  # fmt: skip
+    assert result.code == 0, result.stderr
+    ends["A"] = await final_stage(stack, "E2E-SAME-1A")
+    return ends
+
+
+async def sequence_3(stack: LiveStack) -> dict[str, str]:
+    await start(stack, "E2E-SAME-3B", "acct-same3", "app-same3", "basic", "basic", RECORDING)
+    ends = {"B": await final_stage(stack, "E2E-SAME-3B")}
+    await start(stack, "E2E-SAME-3A", "acct-same3", "app-same3", "basic", "premium")
+    ends["A"] = await final_stage(stack, "E2E-SAME-3A")
+    return ends
+
+
+@pytest.fixture(scope="module")
+def outcomes(stack: LiveStack) -> dict[str, Any]:
+    async def both() -> dict[str, Any]:
+        one, three = await asyncio.gather(sequence_1(stack), sequence_3(stack))
+        stack.forget_client()  # bound to this event loop
+        return {"1": one, "3": three}
+
+    return asyncio.run(both())
+
+
+def read(stack: LiveStack, path: str) -> Any:
+    response = httpx.get(stack.env["UPGRADE_PLATFORM_URL"] + path, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def served(stack: LiveStack, app: str) -> set[tuple[str | None, tuple[str, ...]]]:
+    regions = read(stack, f"/v1/config/apps/{app}/regions/current")["regions"]
+    return {(s["plan"], tuple(s["features"])) for s in regions.values()}
+
+
+def test_sequence_1_a_rejected_order_leaves_the_other_orders_plan(
+    stack: LiveStack, outcomes: dict[str, Any]
+) -> None:
+    assert outcomes["1"] == {"B": "active", "A": "failed"}
+    account = read(stack, "/v1/billing/accounts/acct-same1")
+    assert (account["plan"], account["features"]) == ("premium", [RECORDING])
+    assert account["quota_rules"] == f"monthly:premium+{RECORDING}"
+    entitled = read(stack, "/v1/entitlements/apps/app-same1b")
+    assert (entitled["plan"], entitled["features"]) == ("premium", [RECORDING])
+    assert served(stack, "app-same1b") == {("premium", (RECORDING,))}
+
+
+def test_sequence_3_add_ons_accumulate(stack: LiveStack, outcomes: dict[str, Any]) -> None:
+    assert outcomes["3"] == {"B": "active", "A": "active"}
+    account = read(stack, "/v1/billing/accounts/acct-same3")
+    assert (account["plan"], account["features"]) == ("premium", [RECORDING])
+    entitled = read(stack, "/v1/entitlements/apps/app-same3")
+    assert (entitled["plan"], entitled["features"]) == ("premium", [RECORDING])
+    assert served(stack, "app-same3") == {("premium", (RECORDING,))}
+
+
+def test_the_audit_across_orders_is_clean(stack: LiveStack, outcomes: dict[str, Any]) -> None:
+    result = asyncio.run(
+        stack.run("starter.py", "audit", "--json", "--order-prefix", "E2E-SAME", timeout=180)
+    )
+    report = result.json()
+    assert result.code == 0 and report["clean"], report["violations"]
+    assert report["summary"]["orders"] == 4
