@@ -100,6 +100,11 @@ def test_sequence_1_a_rejected_order_leaves_the_other_orders_plan(
     stack: LiveStack, outcomes: dict[str, Any]
 ) -> None:
     assert outcomes["1"] == {"B": "active", "A": "failed"}
+    # What A's revert left, in the ledger (the contract before issue 11 restored A's snapshot,
+    # basic, under B's feet).
+    ledger = asyncio.run(stack.run("-m", "sandbox", "ledger", "--order", "E2E-SAME-1A", "--json"))
+    [revert] = [e for e in ledger.json() if e["action"] == "revert_billing_plan"]
+    assert revert["detail"]["restored_plan"] == "premium"
     account = read(stack, "/v1/billing/accounts/acct-same1")
     assert (account["plan"], account["features"]) == ("premium", [RECORDING])
     assert account["quota_rules"] == f"monthly:premium+{RECORDING}"
