@@ -16,23 +16,28 @@ from sandbox.systems.call import Call
 
 def served(call: Call, app_id: str) -> dict[str, sqlite3.Row | None]:
     """Every catalog region -> the version row it serves now (None: nothing applied yet)."""
-    rows = call.tx.all(
+    # Newest first, read lazily: a region serves the newest version it has applied, so the scan
+    # stops once every region is decided (usually after one row each), however long the app's
+    # history of versions.
+    rows = call.tx.execute(
         "SELECT p.region, p.first_push_at, v.* FROM config_pushes p JOIN config_versions v "
         "ON v.app_id = p.app_id AND v.version = p.version WHERE p.app_id = ? "
         "ORDER BY p.version DESC",
         app_id,
     )
     serving: dict[str, sqlite3.Row | None] = dict.fromkeys(call.catalog.regions)
-    decided: set[str] = set()
+    undecided = set(serving)
     for row in rows:
         region = row["region"]
-        if region in decided:
-            continue  # newest first: a region serves the newest version it has applied
+        if region not in undecided:
+            continue
         kinds: list[str] = json.loads(row["change_kinds"])
         delay = scenarios.propagation_delay(app_id, region, kinds, call.time_scale)
         if call.now - from_iso(row["first_push_at"]) >= delay:
             serving[region] = row
-            decided.add(region)
+            undecided.discard(region)
+            if not undecided:
+                break
     return serving
 
 
