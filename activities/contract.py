@@ -6,7 +6,7 @@ sandbox, to reference activity methods) stay light; `activities.http` does the I
 
 Error mapping (the tree is drawn in `domain.errors`):
 
-    409 + business type (ReconciliationMismatch, CapacityRefused, PaymentFailed)
+    409 + business type (ReconciliationMismatch, CapacityRefused, PaymentFailed, RefundRefused)
                                   -> ApplicationError(type=<that type>, non_retryable=True)
     any other 4xx except 429      -> ApplicationError(type=PlatformContractError, non_retryable)
     429, 5xx                      -> ApplicationError(type=PlatformUnavailable), retryable
@@ -26,7 +26,12 @@ M = TypeVar("M", bound=BaseModel)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 BUSINESS_ERRORS = frozenset(
-    {ErrorType.RECONCILIATION_MISMATCH, ErrorType.CAPACITY_REFUSED, ErrorType.PAYMENT_FAILED}
+    {
+        ErrorType.RECONCILIATION_MISMATCH,
+        ErrorType.CAPACITY_REFUSED,
+        ErrorType.PAYMENT_FAILED,
+        ErrorType.REFUND_REFUSED,
+    }
 )
 # A Retry-After longer than this is not honoured as the next retry delay: the workflow's retry
 # policy (and its timeouts) stay in charge of long waits.

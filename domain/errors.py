@@ -11,6 +11,9 @@ The tree, by what the saga does with each:
     │   └── CapacityRefused                 no compute for a `capability` change
     ├── ends the saga
     │   └── PaymentFailed                   the channel reported the payment failed
+    ├── money that is not the caller's
+    │   └── RefundRefused                   the transaction belongs to another order (or,
+    │                                       for a held payment, an order has claimed it)
     └── a bug or a broken contract
         └── PlatformContractError           a 4xx we did not expect (bad request, unknown route)
 
@@ -24,6 +27,7 @@ class ErrorType(StrEnum):
     RECONCILIATION_MISMATCH = "ReconciliationMismatch"
     CAPACITY_REFUSED = "CapacityRefused"
     PAYMENT_FAILED = "PaymentFailed"
+    REFUND_REFUSED = "RefundRefused"
     PLATFORM_UNAVAILABLE = "PlatformUnavailable"
     PLATFORM_CONTRACT = "PlatformContractError"
 

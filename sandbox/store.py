@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.errors import Unprocessable
-from sandbox.tables import SCHEMA, SCHEMA_VERSION
+from sandbox.tables import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 T = TypeVar("T")
 
@@ -175,6 +175,13 @@ class Store:
                 f"({SCHEMA_VERSION}); use a newer sandbox or another data dir"
             )
         conn.executescript(SCHEMA)
+        # A new file (version 0) got the current tables above; an older one is migrated.
+        if 0 < version < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(statement)
+            conn.execute("COMMIT")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def run_sync(self, work: Callable[[Tx], T]) -> T:

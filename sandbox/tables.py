@@ -1,11 +1,12 @@
 """The sandbox's SQLite tables: the simulated systems' state, the idempotency records and the
 effect ledger. `sandbox.store` creates them; `SCHEMA_VERSION` is stored in the file
-(`PRAGMA user_version`) so an older sandbox refuses a file written by a newer one.
+(`PRAGMA user_version`) so an older sandbox refuses a file written by a newer one; a file of an
+older version is brought up to date by `MIGRATIONS` (run in order, each once).
 
 Boundary: DDL only; what each system keeps in its tables is documented in `sandbox.systems`.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -32,22 +33,27 @@ CREATE TABLE IF NOT EXISTS transactions (
     amount         TEXT NOT NULL,
     currency       TEXT NOT NULL,
     created_at     TEXT NOT NULL,
-    approved_at    TEXT
+    approved_at    TEXT,
+    settled_at     TEXT,                -- `settle`: succeeded late, whatever the scenario said
+    settled_amount TEXT                 -- what was captured then (NULL: the transaction's amount)
 );
 CREATE TABLE IF NOT EXISTS claims (
     transaction_id TEXT PRIMARY KEY,
     order_id       TEXT NOT NULL,
-    claimed_at     TEXT NOT NULL
+    claimed_at     TEXT NOT NULL,
+    account_id     TEXT                 -- the claiming order's account (for the money audit)
 );
-CREATE TABLE IF NOT EXISTS refunds (
-    transaction_id TEXT PRIMARY KEY,    -- money comes back once per transaction
-    refund_id      TEXT NOT NULL,
-    order_id       TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS payment_refunds (
+    refund_id      TEXT PRIMARY KEY,    -- one per transaction and idempotency key
+    transaction_id TEXT NOT NULL,       -- several (partial) refunds per transaction
+    order_id       TEXT NOT NULL,       -- the order that owns the transaction
+    custody        TEXT,                -- the custody workflow that refunded a held payment
     amount         TEXT NOT NULL,
     currency       TEXT NOT NULL,
     reason         TEXT NOT NULL,
     refunded_at    TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS refunds_by_transaction ON payment_refunds (transaction_id);
 CREATE TABLE IF NOT EXISTS accounts (
     account_id  TEXT PRIMARY KEY,
     plan        TEXT NOT NULL,
@@ -131,3 +137,17 @@ CREATE TABLE IF NOT EXISTS tickets (
     UNIQUE (order_id, reason)               -- one ticket per order and reason
 );
 """
+
+# version reached -> the statements that reach it from the version before.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE transactions ADD COLUMN settled_at TEXT",
+        "ALTER TABLE transactions ADD COLUMN settled_amount TEXT",
+        "ALTER TABLE claims ADD COLUMN account_id TEXT",
+        # Version 1 kept one refund per transaction; each becomes one refund of the new table.
+        "INSERT INTO payment_refunds (refund_id, transaction_id, order_id, custody, amount, "
+        "currency, reason, refunded_at) SELECT refund_id, transaction_id, order_id, NULL, amount, "
+        "currency, reason, refunded_at FROM refunds",
+        "DROP TABLE refunds",
+    ),
+}

@@ -1,6 +1,7 @@
 """The SQLite store survives a restart: ledger, idempotency records and simulated state."""
 
 import random
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -57,3 +58,32 @@ async def test_create_app_from_settings_opens_the_store_in_the_data_dir(tmp_path
         assert (await h.get("/healthz")).json() == {"status": "ok", "time_scale": 60.0}
     assert (tmp_path / "data" / "sandbox.sqlite3").exists()
     app.state.sandbox.store.close()
+
+
+def test_a_version_1_file_is_migrated_keeping_its_refund(db_path: Path) -> None:
+    old = sqlite3.connect(db_path)
+    old.executescript(
+        """
+        CREATE TABLE transactions (transaction_id TEXT PRIMARY KEY, order_id TEXT NOT NULL,
+            method TEXT NOT NULL, amount TEXT NOT NULL, currency TEXT NOT NULL,
+            created_at TEXT NOT NULL, approved_at TEXT);
+        CREATE TABLE claims (transaction_id TEXT PRIMARY KEY, order_id TEXT NOT NULL,
+            claimed_at TEXT NOT NULL);
+        CREATE TABLE refunds (transaction_id TEXT PRIMARY KEY, refund_id TEXT NOT NULL,
+            order_id TEXT NOT NULL, amount TEXT NOT NULL, currency TEXT NOT NULL,
+            reason TEXT NOT NULL, refunded_at TEXT NOT NULL);
+        INSERT INTO refunds VALUES ('tx-1', 'rf-1', 'ORD-1', '600.00', 'CNY', 'cancelled', 'x');
+        PRAGMA user_version=1;
+        """
+    )
+    old.close()
+    store = Store(db_path)
+    try:
+        rows = store.run_sync(lambda tx: tx.all("SELECT * FROM payment_refunds"))
+        assert [(r["refund_id"], r["transaction_id"], r["amount"]) for r in rows] == [
+            ("rf-1", "tx-1", "600.00")
+        ]
+        columns = store.run_sync(lambda tx: tx.all("PRAGMA table_info(transactions)"))
+        assert "settled_at" in {c["name"] for c in columns}
+    finally:
+        store.close()
