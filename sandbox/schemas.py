@@ -35,6 +35,8 @@ class TransactionOut(ResponseBody):
     status: PaymentStatus
     amount: str
     currency: str
+    # The order whose reconciliation claimed the transaction (it applies it); None: unclaimed.
+    claimed_by: str | None = None
 
 
 # A custody workflow id (`payment-{channel}-{transaction_id}`): longer than an order id.
@@ -250,7 +252,8 @@ class RefreshOut(ResponseBody):
 
 # Ticketing -------------------------------------------------------------------------------------
 class TicketIn(RequestBody):
-    order_id: Identifier
+    # An order id, or the custody id of a held payment (`payment-{channel}-{transaction_id}`).
+    order_id: CustodyId
     reason: Identifier
     severity: Severity
     # Free-form for the ticketing system; the saga sends `domain.steps.Diagnosis`.
@@ -262,7 +265,7 @@ class TicketOut(ResponseBody):
 
 
 class CloseTicketIn(RequestBody):
-    order_id: Identifier
+    order_id: CustodyId
     resolution: Text
 
 

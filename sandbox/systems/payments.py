@@ -54,12 +54,16 @@ def view(call: Call, row: sqlite3.Row) -> TransactionOut:
             time_scale=call.time_scale,
         )
         amount = scenarios.reported_amount(row["transaction_id"], Decimal(row["amount"]))
+    claim = call.tx.one(
+        "SELECT order_id FROM claims WHERE transaction_id = ?", row["transaction_id"]
+    )
     return TransactionOut(
         transaction_id=row["transaction_id"],
         order_id=row["order_id"],
         status=status,
         amount=amount_text(amount),
         currency=row["currency"],
+        claimed_by=claim["order_id"] if claim else None,
     )
 
 

@@ -29,6 +29,7 @@ async def test_paid_in_full_after_the_method_delay(api: Api, clock: FakeClock) -
         "status": "pending",
         "amount": "600.00",
         "currency": "CNY",
+        "claimed_by": None,
     }
     clock.advance(seconds=59)
     assert (await api.get(TX.format("tx-1")))["status"] == "pending"
@@ -247,7 +248,7 @@ async def test_settle_stages_money_for_an_order_nobody_started(api: Api) -> None
     assert held.status_code == 200, held.text
     assert held.json() == {
         "transaction_id": "tx-orphan", "order_id": "ORD-GHOST", "status": "succeeded",
-        "amount": "600.00", "currency": "CNY",
+        "amount": "600.00", "currency": "CNY", "claimed_by": None,
     }  # fmt: skip
     money = await api.get("/v1/sandbox/money")
     assert [(m["transaction_id"], m["captured"], m["claimed_by"]) for m in money] == [
