@@ -20,6 +20,9 @@ could be, and reports the order id with a one-line reason:
   when it was paid, tickets closed); or an active order whose effects were undone.
 - `lost_notice`: an accepted payment confirmation, yet the order expired for lack of payment.
 - `task_failure`: a workflow task failed (a bug or non-determinism) in any history.
+- `money_*`: money conservation per transaction and per account (`audit.money`). The effects of a
+  held payment's custody (ledger entries under `payment-{channel}-{transaction_id}`) are judged
+  there, by the money they moved, not as an order's.
 
 Boundary: no I/O and no clock; the collector (`audit.collect`) gathers the facts, `audit.facts`
 holds their models, `audit.scope` narrows them to some orders.
@@ -43,7 +46,9 @@ from audit.facts import (
     Violation,
     ViolationKind,
 )
+from audit.money import check_money
 from client.ack_journal import AckRecord
+from domain.custody import is_custody_id
 from domain.effects import UNDONE_BY, Effect
 from domain.eta import remaining_plan
 from domain.moments import utc_stamp
@@ -132,7 +137,8 @@ class _Auditor:
             acks[ack.order_id].append(ack)
         ledger = defaultdict(list)
         for entry in facts.ledger:
-            ledger[entry.order_id].append(entry)
+            if not is_custody_id(entry.order_id):
+                ledger[entry.order_id].append(entry)
         runs = defaultdict(list)
         for run in facts.runs:
             runs[run.order_id].append(run)
@@ -146,6 +152,10 @@ class _Auditor:
             chain = self.single_chain(runs[order_id])
             if final is not None and chain is not None:
                 self.check_netting(order_id, final, chain[-1], ledger[order_id])
+        if facts.money is not None:
+            money_violations, money_notes = check_money(facts.money, facts.runs)
+            self.violations += money_violations
+            self.notes += money_notes
         if facts.torn_acks:
             self.notes.append(f"{facts.torn_acks} unreadable line(s) in the journal were skipped")
         return self.report(orders, stages)

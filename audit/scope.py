@@ -57,10 +57,18 @@ def scope_prefix(facts: AuditFacts, prefix: str) -> AuditFacts:
 
 
 def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
+    money = facts.money
+    if money is not None:
+        # A transaction goes with the order it was paid for or that claimed it.
+        kept = tuple(
+            t for t in money.transactions if t.order_id in orders or t.claimed_by in orders
+        )
+        money = money.model_copy(update={"transactions": kept})
     return facts.model_copy(
         update={
             "acks": tuple(a for a in facts.acks if a.order_id in orders),
             "ledger": tuple(e for e in facts.ledger if e.order_id in orders),
             "runs": tuple(r for r in facts.runs if r.order_id in orders),
+            "money": money,
         }
     )

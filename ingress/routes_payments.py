@@ -98,6 +98,8 @@ def _parse(body: bytes) -> PaymentNotice:
 @router.post(
     "/v1/payments/notify/{channel}",
     response_model=NotificationAck,
+    # `custody` only with `held`: the other answers keep their one field.
+    response_model_exclude_none=True,
     summary="Receive a payment channel's notification",
     description=(
         "The channel's asynchronous payment result, normalised to the JSON body below and signed "

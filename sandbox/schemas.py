@@ -91,6 +91,8 @@ class MoneyOut(ResponseBody):
     status: PaymentStatus
     # What the channel took: the amount when `succeeded`, else 0.00.
     captured: str
+    # The transaction's amount, whatever its status.
+    amount: str
     currency: str
     claimed_by: str | None
     account_id: str | None

@@ -34,6 +34,7 @@ def money(call: Call) -> list[MoneyOut]:
                 method=row["method"],
                 status=seen.status,
                 captured=seen.amount if succeeded else amount_text(Decimal(0)),
+                amount=seen.amount,
                 currency=seen.currency,
                 claimed_by=claim["order_id"] if claim else None,
                 account_id=claim["account_id"] if claim else None,
