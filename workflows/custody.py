@@ -238,42 +238,52 @@ class PaymentCustody:
     async def _open_ticket(self) -> None:
         notice = self._input.first.notice
         held = self._input.first
-        self._ticket_id = await workflow.execute_activity_method(
-            CustodyActivities.open_custody_ticket,
-            CustodyTicketInput(
-                custody_id=self._id,
-                idempotency_key=f"{self._id}:ticket",
-                summary=(
-                    f"{notice.amount} {notice.currency} paid via {self._input.channel.value} "
-                    f"(transaction {notice.transaction_id}, order {notice.order_id}) could not "
-                    f"be applied: {held.reason.value}. Refunded automatically at "
-                    f"{self._grace_until.isoformat()} unless an order claims it."
+        try:
+            self._ticket_id = await workflow.execute_activity_method(
+                CustodyActivities.open_custody_ticket,
+                CustodyTicketInput(
+                    custody_id=self._id,
+                    idempotency_key=f"{self._id}:ticket",
+                    summary=(
+                        f"{notice.amount} {notice.currency} paid via {self._input.channel.value} "
+                        f"(transaction {notice.transaction_id}, order {notice.order_id}) could not "
+                        f"be applied: {held.reason.value}. Refunded automatically at "
+                        f"{self._grace_until.isoformat()} unless an order claims it."
+                    ),
+                    diagnosis={
+                        "reason": held.reason.value,
+                        "detail": held.detail,
+                        "order_id": notice.order_id,
+                        "transaction_id": notice.transaction_id,
+                        "grace_until": self._grace_until.isoformat(),
+                    },
                 ),
-                diagnosis={
-                    "reason": held.reason.value,
-                    "detail": held.detail,
-                    "order_id": notice.order_id,
-                    "transaction_id": notice.transaction_id,
-                    "grace_until": self._grace_until.isoformat(),
-                },
-            ),
-            start_to_close_timeout=CALL_TIMEOUT,
-            retry_policy=self._must_retry,
-            summary="open the payment_held ticket",
-        )
+                start_to_close_timeout=CALL_TIMEOUT,
+                retry_policy=self._must_retry,
+                summary="open the payment_held ticket",
+            )
+        except ActivityError as err:
+            # Only a broken ticket contract ends up here (outages are retried without limit):
+            # the money matters more than the ticket, custody goes on and says so.
+            self._detail = f"{self._detail}; no ticket: {err.cause or err}"
 
     async def _close_ticket(self) -> None:
         if self._ticket_id is None:
             return
-        await workflow.execute_activity_method(
-            CustodyActivities.close_custody_ticket,
-            CloseCustodyTicketInput(
-                custody_id=self._id,
-                idempotency_key=f"{self._id}:close-ticket",
-                ticket_id=self._ticket_id,
-                resolution=f"{self._state.value}: {self._detail}",
-            ),
-            start_to_close_timeout=CALL_TIMEOUT,
-            retry_policy=self._must_retry,
-            summary="close the payment_held ticket",
-        )
+        try:
+            await workflow.execute_activity_method(
+                CustodyActivities.close_custody_ticket,
+                CloseCustodyTicketInput(
+                    custody_id=self._id,
+                    idempotency_key=f"{self._id}:close-ticket",
+                    ticket_id=self._ticket_id,
+                    resolution=f"{self._state.value}: {self._detail}",
+                ),
+                start_to_close_timeout=CALL_TIMEOUT,
+                retry_policy=self._must_retry,
+                summary="close the payment_held ticket",
+            )
+        except ActivityError as err:
+            self._detail = (
+                f"{self._detail}; ticket {self._ticket_id} not closed: {err.cause or err}"
+            )

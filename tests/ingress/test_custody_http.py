@@ -242,3 +242,16 @@ async def test_an_order_started_late_claims_its_held_payment(
     applied = await refunded(stack, held)
     assert applied.state is CustodyState.APPLIED and applied.claimed_by == order_id, applied
     assert (await money(stack, txn(order_id)))["refunds"] == []
+
+
+async def test_the_audit_finds_every_payment_applied_once_or_refunded_once(
+    stack: LiveStack,
+) -> None:
+    """After the paths above: each captured payment is applied to one active order or refunded
+    in full, and the custodies' own effects are not mistaken for orders without a run."""
+    result = await stack.run("starter.py", "audit", "--json")
+    report = result.json()
+    money = [v for v in report["violations"] if v["kind"].startswith("money_")]
+    assert money == [], money
+    assert not any(v["order_id"].startswith("payment-") for v in report["violations"]), report
+    assert result.code == 0 and report["clean"], report
