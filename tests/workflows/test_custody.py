@@ -3,7 +3,10 @@ sandbox in-process: refunded after the grace period when nobody claims it, appli
 claims it, `not_charged` when the channel took nothing, and re-deliveries recorded once.
 
 Started directly with its input: the time-skipping server has no update-with-start (the ingress's
-way in, tested over HTTP against the dev server in `tests/ingress/test_custody_http.py`).
+way in, tested over HTTP against the dev server in `tests/ingress/test_custody_http.py`). Their
+histories are `tests/histories/custody/` (`UPGRADE_RECORD_HISTORIES=1
+UPGRADE_RECORD_HISTORIES_TO=custody pytest tests/workflows/test_custody.py`), replayed by
+`tests/test_replay.py`.
 """
 
 import random
@@ -15,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities
+from activities.custody import REFUND_HELD_PAYMENT, CustodyActivities
 from activities.http import PlatformClient
 from domain.custody import (
     GRACE,
@@ -26,6 +31,8 @@ from domain.custody import (
     CustodyStatus,
     HeldPayment,
     HeldReason,
+    HeldRefundInput,
+    HeldRefundResult,
     HoldAck,
     build_custody_input,
     custody_id,
@@ -177,6 +184,7 @@ async def test_a_payment_the_channel_never_took_ends_not_charged(
     final = await result_of(handle)
     assert final.state is CustodyState.NOT_CHARGED, final
     assert (await money(platform, txn))["refunds"] == []
+    await record_histories(ts_env.client, handle, "not-charged")
 
 
 async def test_re_deliveries_are_recorded_once(
@@ -201,6 +209,7 @@ async def test_re_deliveries_are_recorded_once(
     assert final.deliveries == 2
     assert final.reasons == [HeldReason.NOT_STARTED, HeldReason.RUN_ENDED]
     assert final.state is CustodyState.REFUNDED
+    await record_histories(ts_env.client, handle, "re-delivered")
 
 
 def test_custody_ids() -> None:
@@ -215,3 +224,34 @@ def test_custody_ids() -> None:
                         reason=HeldReason.RUN_ENDED),
             datetime.now(UTC),
         )  # fmt: skip
+
+
+async def test_a_claim_that_lands_just_before_the_refund_wins(
+    ts_env: WorkflowEnvironment, task_queue: str, platform: PlatformClient
+) -> None:
+    """The race: custody saw no claim, then an order claims the transaction, then custody
+    refunds. The platform refuses that refund (claim and custody refund exclude each other) and
+    custody ends `applied`: the payment is never both applied and refunded."""
+    txn = txn_id("race")
+    await settle(platform, txn, order_id="ORD-RACE")
+    activities = build_activities(platform)
+    custody = CustodyActivities(platform)
+
+    @activity.defn(name=REFUND_HELD_PAYMENT)
+    async def claim_then_refund(inp: HeldRefundInput) -> HeldRefundResult:
+        reconcile = {"account_id": "acct-r", "app_id": "app-r", "from_plan": "basic",
+                     "transaction_id": inp.transaction_id}  # fmt: skip
+        await platform.post("/v1/orders/ORD-RACE/reconcile", reconcile, f"k-{inp.transaction_id}")
+        return await custody.refund_held_payment(inp)
+
+    racing = [a for a in activities if getattr(a, "__name__", "") != REFUND_HELD_PAYMENT]
+    async with build_worker(
+        ts_env.client, task_queue=task_queue, activities=[*racing, claim_then_refund]
+    ):
+        held = HeldPayment(notice=notice(txn, "ORD-RACE"), reason=HeldReason.RUN_ENDED)
+        handle = await hold(ts_env, task_queue, held)
+        final = await result_of(handle)
+        await record_histories(ts_env.client, handle, "claimed-before-refund")
+    assert final.state is CustodyState.APPLIED and final.claimed_by == "ORD-RACE", final
+    assert final.refund is None
+    assert (await money(platform, txn))["refunds"] == []
