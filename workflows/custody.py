@@ -79,8 +79,7 @@ class PaymentCustody:
         self._ticket_id: str | None = None
         self._detail = f"held until {self._grace_until.isoformat()} for an order to claim it"
         self._captured = input.first.notice.amount
-        poll = scaled_retry(POLL_RETRY, input.time_scale)
-        self._poll_retry = poll
+        self._poll_retry = scaled_retry(POLL_RETRY, input.time_scale)
         # Without limit, like every compensation; a refusal is final (the workflow decides).
         self._must_retry = replace(
             scaled_retry(MUST_COMPLETE_RETRY, input.time_scale),

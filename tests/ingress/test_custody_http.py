@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from client.custody import custody_status
 from domain.custody import CustodyState, CustodyStatus, HeldReason
@@ -102,6 +103,18 @@ async def settle(stack: LiveStack, transaction_id: str, order_id: str, amount: s
     assert result.code == 0, result.stderr
 
 
+async def closed(stack: LiveStack, order_id: str) -> None:
+    """Until the order's run has closed, not just reached its terminal stage: a notice racing
+    the run's completion makes the server retry that workflow task (UNHANDLED_COMMAND), which
+    the audit at the end would report; here the notice is to come after the end."""
+    handle = (await stack.client()).get_workflow_handle(f"upgrade-{order_id}")
+
+    async def running() -> bool:
+        return (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+    await eventually(running, lambda still: not still, what=f"{order_id}'s run closed")
+
+
 async def custody(stack: LiveStack, custody_id: str) -> CustodyStatus:
     return await custody_status(await stack.client(), custody_id)
 
@@ -173,6 +186,7 @@ async def test_a_payment_after_the_run_was_cancelled_is_held_then_refunded(
     await start(http, order_id)
     cancelled = await http.post(f"/v1/upgrades/{order_id}/cancel", json={}, headers=BACKEND)
     assert cancelled.status_code == 200 and cancelled.json()["stage"] == "cancelled"
+    await closed(stack, order_id)
     await settle(stack, txn(order_id), order_id, "600.00")
     held = await assert_held(await notify(http, notice(order_id)), txn(order_id))
     final = await refunded(stack, held)
@@ -219,6 +233,7 @@ async def test_succeeded_after_failed_once_the_run_ended_is_held(
     assert failed.status_code == 200 and failed.json()["result"] == "accepted"
     await eventually(lambda: status(http, order_id), lambda s: s["stage"] == "failed",
                      what=f"{order_id} failed")  # fmt: skip
+    await closed(stack, order_id)
     # The channel changes its mind: it took the money after all.
     await settle(stack, txn(order_id), order_id, "600.00")
     held = await assert_held(await notify(http, notice(order_id)), txn(order_id))
@@ -255,3 +270,21 @@ async def test_the_audit_finds_every_payment_applied_once_or_refunded_once(
     assert money == [], money
     assert not any(v["order_id"].startswith("payment-") for v in report["violations"]), report
     assert result.code == 0 and report["clean"], report
+
+
+async def test_starter_lists_and_shows_the_held_payments(stack: LiveStack) -> None:
+    listed = await stack.run("starter.py", "held", "--json")
+    assert listed.code == 0, listed.stderr
+    states = {row["custody_id"]: row["state"] for row in listed.json()}
+    ghost = f"payment-{CORPORATE}-{txn('CUS-GHOST')}"
+    late = f"payment-{CORPORATE}-{txn('CUS-LATE')}"
+    assert states[ghost] == "refunded" and states[late] == "applied", states
+    holding = await stack.run("starter.py", "held", "--state", "holding", "--json")
+    assert holding.code == 0 and holding.json() == [], holding.stdout
+    one = await stack.run("starter.py", "held", ghost)
+    assert one.code == 0, one.stderr
+    assert "state: refunded" in one.stdout and "order_not_started" in one.stdout, one.stdout
+    bad = await stack.run("starter.py", "held", "ORD-1")
+    assert bad.code == 2 and "custody_id" in bad.stderr
+    unknown = await stack.run("starter.py", "held", f"payment-{CORPORATE}-txn-nobody")
+    assert unknown.code == 1 and "no custody" in unknown.stderr
