@@ -17,6 +17,7 @@ from domain.custody import (
     ClaimInput,
     ClaimResult,
     CloseCustodyTicketInput,
+    CustodyActivity,
     CustodyTicketInput,
     HeldRefundInput,
     HeldRefundResult,
@@ -26,11 +27,6 @@ from domain.status import Severity
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
-
-READ_CLAIM = "read_transaction_claim"
-REFUND_HELD_PAYMENT = "refund_held_payment"
-OPEN_CUSTODY_TICKET = "open_custody_ticket"
-CLOSE_CUSTODY_TICKET = "close_custody_ticket"
 
 
 class _Refund(BaseModel):
@@ -47,7 +43,7 @@ class CustodyActivities:
     def __init__(self, client: "PlatformClient") -> None:
         self._platform = client
 
-    @activity.defn(name=READ_CLAIM)
+    @activity.defn(name=CustodyActivity.READ_TRANSACTION_CLAIM)
     async def read_transaction_claim(self, inp: ClaimInput) -> ClaimResult:
         """The transaction's status and claim; the channel records it on first sight, from the
         payment custody holds (as it does for an order's first poll)."""
@@ -60,7 +56,7 @@ class CustodyActivities:
         }
         return parse(ClaimResult, await self._platform.get(route, query), route)
 
-    @activity.defn(name=REFUND_HELD_PAYMENT)
+    @activity.defn(name=CustodyActivity.REFUND_HELD_PAYMENT)
     async def refund_held_payment(self, inp: HeldRefundInput) -> HeldRefundResult:
         """Refund as the custody: `RefundRefused` (final) once an order has claimed it."""
         route = path("/v1/payments/transactions/{}/refunds", inp.transaction_id)
@@ -84,7 +80,7 @@ class CustodyActivities:
             status=refund.status, refund_id=refund.refund_id, amount=refund.amount
         )
 
-    @activity.defn(name=OPEN_CUSTODY_TICKET)
+    @activity.defn(name=CustodyActivity.OPEN_CUSTODY_TICKET)
     async def open_custody_ticket(self, inp: CustodyTicketInput) -> str:
         route = "/v1/tickets"
         data = await self._platform.post(
@@ -101,7 +97,7 @@ class CustodyActivities:
         activity.logger.warning("%s: ticket %s", inp.custody_id, ticket.ticket_id)
         return ticket.ticket_id
 
-    @activity.defn(name=CLOSE_CUSTODY_TICKET)
+    @activity.defn(name=CustodyActivity.CLOSE_CUSTODY_TICKET)
     async def close_custody_ticket(self, inp: CloseCustodyTicketInput) -> None:
         route = path("/v1/tickets/{}/close", inp.ticket_id)
         await self._platform.post(

@@ -35,6 +35,16 @@ MIN_INTERVAL = timedelta(milliseconds=50)
 TICKET_REASON = "payment_held"
 
 
+class CustodyActivity(StrEnum):
+    """The custody's activity type names (a public contract, like `domain.steps.Activity`, which
+    lists the saga's)."""
+
+    READ_TRANSACTION_CLAIM = "read_transaction_claim"
+    REFUND_HELD_PAYMENT = "refund_held_payment"
+    OPEN_CUSTODY_TICKET = "open_custody_ticket"
+    CLOSE_CUSTODY_TICKET = "close_custody_ticket"
+
+
 def custody_id(channel: PaymentMethod, transaction_id: str) -> str:
     return f"{ID_PREFIX}{channel.value}-{transaction_id}"
 

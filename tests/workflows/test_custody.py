@@ -23,10 +23,11 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities
-from activities.custody import REFUND_HELD_PAYMENT, CustodyActivities
+from activities.custody import CustodyActivities
 from activities.http import PlatformClient
 from domain.custody import (
     GRACE,
+    CustodyActivity,
     CustodyState,
     CustodyStatus,
     HeldPayment,
@@ -237,14 +238,16 @@ async def test_a_claim_that_lands_just_before_the_refund_wins(
     activities = build_activities(platform)
     custody = CustodyActivities(platform)
 
-    @activity.defn(name=REFUND_HELD_PAYMENT)
+    @activity.defn(name=CustodyActivity.REFUND_HELD_PAYMENT)
     async def claim_then_refund(inp: HeldRefundInput) -> HeldRefundResult:
         reconcile = {"account_id": "acct-r", "app_id": "app-r", "from_plan": "basic",
                      "transaction_id": inp.transaction_id}  # fmt: skip
         await platform.post("/v1/orders/ORD-RACE/reconcile", reconcile, f"k-{inp.transaction_id}")
         return await custody.refund_held_payment(inp)
 
-    racing = [a for a in activities if getattr(a, "__name__", "") != REFUND_HELD_PAYMENT]
+    racing = [
+        a for a in activities if getattr(a, "__name__", "") != CustodyActivity.REFUND_HELD_PAYMENT
+    ]
     async with build_worker(
         ts_env.client, task_queue=task_queue, activities=[*racing, claim_then_refund]
     ):
