@@ -137,7 +137,9 @@ class _Auditor:
         facts = self.facts
         acks = defaultdict(list)
         for ack in facts.acks:
-            acks[ack.order_id].append(ack)
+            # A `held` answer is the custody's, judged by the money check, not the order's run.
+            if ack.kind != "held":
+                acks[ack.order_id].append(ack)
         ledger = defaultdict(list)
         for entry in facts.ledger:
             if not is_custody_id(entry.order_id):
@@ -156,7 +158,8 @@ class _Auditor:
             if final is not None and chain is not None:
                 self.check_netting(order_id, final, chain[-1], ledger[order_id])
         if facts.money is not None:
-            money_violations, money_notes = check_money(facts.money, facts.runs)
+            held = [a for a in facts.acks if a.kind == "held"]
+            money_violations, money_notes = check_money(facts.money, facts.runs, held)
             self.violations += money_violations
             self.notes += money_notes
         if facts.torn_acks:

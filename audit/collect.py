@@ -95,6 +95,24 @@ async def _held(client: Client, transactions: Iterable[TransactionMoney]) -> fro
     return frozenset(txn for txn in found if txn is not None)
 
 
+async def _existing(client: Client, workflow_ids: Iterable[str]) -> frozenset[str]:
+    """Those of `workflow_ids` Temporal has (any status)."""
+    limit = asyncio.Semaphore(_CONCURRENCY)
+
+    async def exists(workflow_id: str) -> str | None:
+        async with limit:
+            try:
+                await client.get_workflow_handle(workflow_id).describe()
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    return None
+                raise
+        return workflow_id
+
+    found = await asyncio.gather(*(exists(wid) for wid in set(workflow_ids)))
+    return frozenset(wid for wid in found if wid is not None)
+
+
 async def _list_runs(client: Client, since: datetime | None) -> set[tuple[str, str]]:
     query = f"WorkflowType = '{WORKFLOW_NAME}'"
     if since is not None:
@@ -224,8 +242,13 @@ async def collect(
     transactions = await fetch_money(platform_url)
     # Every order a payment names is looked up too: its money is judged by its run.
     paid = {t.claimed_by or t.order_id for t in transactions}
-    runs = await collect_runs(client, since, {*(a.order_id for a in acks), *paid})
-    money = MoneyFacts(transactions=tuple(transactions), held=await _held(client, transactions))
+    named = {a.order_id for a in acks if a.kind != "held"}
+    runs = await collect_runs(client, since, named | paid)
+    money = MoneyFacts(
+        transactions=tuple(transactions),
+        held=await _held(client, transactions),
+        custodies=await _existing(client, (a.workflow_id for a in acks if a.kind == "held")),
+    )
     return AuditFacts(
         now=now,
         acks=tuple(acks),

@@ -9,7 +9,9 @@ For each transaction the channel knows (`audit.money_facts`), once nothing still
 - `money_stranded`: captured, not applied to an `active` order, and not refunded in full (the
   money stays with us and nobody gets a product for it);
 - `money_unbalanced` (per account, over its claimed transactions): captured differs from applied
-  to `active` orders plus refunded.
+  to `active` orders plus refunded;
+- `lost_notice`: a channel was answered `held` (the journal's `held` acknowledgements), yet
+  Temporal has no such custody: an acknowledged payment with no record.
 
 "Captured" is the channel's amount of a `succeeded` transaction; a transaction the channel still
 reads pending counts with its amount when a notification paid an order with it (it was claimed
@@ -25,6 +27,8 @@ from decimal import Decimal
 
 from audit.facts import RunFacts, Violation, ViolationKind
 from audit.money_facts import MoneyFacts, TransactionMoney
+from client.ack_journal import AckRecord
+from domain.moments import utc_stamp
 from domain.stages import Stage
 
 ZERO = Decimal(0)
@@ -48,7 +52,9 @@ def _captured(t: TransactionMoney, applied: bool) -> Decimal:
     return t.amount if (applied or t.refunds) else ZERO
 
 
-def check_money(money: MoneyFacts, runs: Iterable[RunFacts]) -> tuple[list[Violation], list[str]]:
+def check_money(
+    money: MoneyFacts, runs: Iterable[RunFacts], held_acks: Iterable[AckRecord] = ()
+) -> tuple[list[Violation], list[str]]:
     """Violations and notes of money conservation (see the module docstring)."""
     last = _last_runs(runs)
     violations: list[Violation] = []
@@ -93,6 +99,11 @@ def check_money(money: MoneyFacts, runs: Iterable[RunFacts]) -> tuple[list[Viola
         if taken != kept + given_back:
             flag(account, "money_unbalanced", f"account {account}: captured {taken}, "
                  f"applied to active orders {kept}, refunded {given_back}")  # fmt: skip
+    for ack in held_acks:
+        if ack.workflow_id not in money.custodies:
+            flag(ack.order_id, "lost_notice", f"payment held at {utc_stamp(ack.at)} "
+                 f"({ack.workflow_id} acknowledged to the channel), but Temporal has no such "
+                 "custody")  # fmt: skip
     if open_:
         shown = ", ".join(sorted(open_)[:5]) + (" ..." if len(open_) > 5 else "")
         notes.append(f"{len(open_)} payment(s) still held or in a running upgrade: {shown}")

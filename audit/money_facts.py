@@ -48,3 +48,5 @@ class MoneyFacts(_Frozen):
     transactions: tuple[TransactionMoney, ...] = ()
     # Transactions whose custody is still running (holding: not judged yet).
     held: frozenset[str] = frozenset()
+    # The custody workflows Temporal has, of those the journal says a channel was told `held`.
+    custodies: frozenset[str] = frozenset()

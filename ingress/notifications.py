@@ -83,7 +83,7 @@ async def deliver(
     `settings` gives the task queue and time scale a custody starts with (default: the process's
     `UPGRADE_*` settings).
     """
-    delivery = _Delivery(client, channel, notice, settings or _process_settings())
+    delivery = _Delivery(client, channel, notice, settings or _process_settings(), journal)
     try:
         return await delivery.run(journal)
     except Held as held:
@@ -101,12 +101,18 @@ async def deliver(
 
 class _Delivery:
     def __init__(
-        self, client: Client, channel: PaymentMethod, notice: PaymentNotice, settings: Settings
+        self,
+        client: Client,
+        channel: PaymentMethod,
+        notice: PaymentNotice,
+        settings: Settings,
+        journal: AckJournal | None,
     ) -> None:
         self.client = client
         self.channel = channel
         self.notice = notice
         self.settings = settings
+        self.journal = journal
         self.paid = notice.status is PaymentStatus.SUCCEEDED
 
     async def hold(self, reason: HeldReason, detail: str) -> Held:
@@ -118,6 +124,15 @@ class _Delivery:
             task_queue=self.settings.task_queue,
             time_scale=self.settings.time_scale,
         )
+        if self.journal is not None:
+            # What the channel is told, for the audit: a `held` answer needs its custody.
+            self.journal.record(
+                "held",
+                self.notice.order_id,
+                ack.custody_id,
+                ack.result,
+                detail=f"{reason.value}: {ack.state.value}",
+            )
         return Held(ack)
 
     async def run(self, journal: AckJournal | None) -> Outcome:

@@ -141,3 +141,19 @@ def test_the_report_carries_money_and_ignores_custody_ledger_entries() -> None:
     assert [(v.order_id, v.kind) for v in report.violations] == [("ORD-LOST", "money_stranded")]
     assert report.summary.lost == 1
     assert audit(scope_prefix(facts, "ORD-GHOST")).clean
+
+
+def test_a_held_answer_needs_its_custody() -> None:
+    from client.ack_journal import AckRecord
+
+    held = AckRecord(at=T0, kind="held", order_id="ORD-GHOST", workflow_id="payment-alipay-tx-7",
+                     result="accepted", detail="order_not_started: holding")  # fmt: skip
+    kept = MoneyFacts(custodies=frozenset({"payment-alipay-tx-7"}))
+    assert check_money(kept, [], [held]) == ([], [])
+    violations, _ = check_money(MoneyFacts(), [], [held])
+    [v] = violations
+    assert (v.order_id, v.kind) == ("ORD-GHOST", "lost_notice")
+    assert "payment-alipay-tx-7 acknowledged to the channel" in v.reason
+    # In the report: a `held` answer is not an order's acknowledgement (no missing run).
+    report = audit(AuditFacts(now=T0, acks=(held,), money=kept))
+    assert report.clean, report.violations

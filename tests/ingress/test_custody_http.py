@@ -18,6 +18,7 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from client.ack_journal import AckJournal, read_acks
 from client.custody import custody_status
 from domain.custody import CustodyState, CustodyStatus, HeldReason
 from ingress.settings import DEV_BACKEND_TOKEN, DEV_CHANNEL_SECRETS
@@ -270,6 +271,10 @@ async def test_the_audit_finds_every_payment_applied_once_or_refunded_once(
     assert money == [], money
     assert not any(v["order_id"].startswith("payment-") for v in report["violations"]), report
     assert result.code == 0 and report["clean"], report
+    # Every `held` answer is in the journal with its custody, which the audit found.
+    acks, _ = read_acks(AckJournal.in_dir(stack.data_dir).path)
+    held = {a.workflow_id for a in acks if a.kind == "held"}
+    assert f"payment-{CORPORATE}-{txn('CUS-GHOST')}" in held and len(held) == 6, held
 
 
 async def test_starter_lists_and_shows_the_held_payments(stack: LiveStack) -> None:
