@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from activities.billing import BillingActivities
 from activities.config import ConfigActivities
+from activities.custody import CustodyActivities
 from activities.entitlements import EntitlementActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BillingActivities",
     "ConfigActivities",
+    "CustodyActivities",
     "EntitlementActivities",
     "NotificationActivities",
     "OrderActivities",
@@ -47,6 +49,7 @@ def build_activities(client: "PlatformClient") -> list[Callable[..., Any]]:
     entitlements = EntitlementActivities(client)
     notifications = NotificationActivities(client)
     tickets = TicketActivities(client)
+    custody = CustodyActivities(client)
     return [
         payments.confirm_payment_status,
         payments.refund_payment,
@@ -68,6 +71,10 @@ def build_activities(client: "PlatformClient") -> list[Callable[..., Any]]:
         notifications.request_client_refresh,
         tickets.escalate,
         tickets.close_ticket,
+        custody.read_transaction_claim,
+        custody.refund_held_payment,
+        custody.open_custody_ticket,
+        custody.close_custody_ticket,
     ]
 
 

@@ -7,7 +7,7 @@ sandbox, to reference activity methods) stay light; `activities.http` does the I
 Error mapping (the tree is drawn in `domain.errors`):
 
     409 + business type (ReconciliationMismatch, CapacityRefused, PaymentFailed,
-          StaleAccountVersion, OrderCompensated)
+          StaleAccountVersion, OrderCompensated, RefundRefused)
                                   -> ApplicationError(type=<that type>, non_retryable=True)
     any other 4xx except 429      -> ApplicationError(type=PlatformContractError, non_retryable)
     429, 5xx                      -> ApplicationError(type=PlatformUnavailable), retryable
@@ -33,6 +33,7 @@ BUSINESS_ERRORS = frozenset(
         ErrorType.PAYMENT_FAILED,
         ErrorType.STALE_ACCOUNT_VERSION,
         ErrorType.ORDER_COMPENSATED,
+        ErrorType.REFUND_REFUSED,
     }
 )
 # A Retry-After longer than this is not honoured as the next retry delay: the workflow's retry

@@ -1,5 +1,6 @@
 """Payment channel activities: poll a transaction's status, refund it (the compensation of a
-paid order that will not be activated)."""
+paid order that will not be activated). A refund by an order that does not own the transaction
+is refused by the channel (`RefundRefused`, non-retryable); one beyond what is left is capped."""
 
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 class _Refund(BaseModel):
     refund_id: str | None
-    status: Literal["refunded", "not_charged"]
+    status: Literal["refunded", "not_charged", "already_refunded"]
     amount: str
 
 
@@ -73,6 +74,11 @@ class PaymentActivities:
         if refund.status == "not_charged":
             activity.logger.info("order %s: nothing to refund (never charged)", inp.order_id)
             return CompensationResult(applied=False, detail="the channel never charged it")
+        if refund.status == "already_refunded":
+            activity.logger.info("order %s: nothing left to refund", inp.order_id)
+            return CompensationResult(
+                applied=False, detail="earlier refunds already gave back all the channel took"
+            )
         activity.logger.info("order %s: refunded %s", inp.order_id, refund.amount)
         return CompensationResult(
             applied=True, detail=f"refund {refund.refund_id} of {refund.amount} {inp.currency}"

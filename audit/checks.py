@@ -23,6 +23,9 @@ could be, and reports the order id with a one-line reason:
 - `platform_mismatch` (reported for `account:<id>` or `app:<id>`): across orders, billing,
   entitlements or a region's served config differ from the fold of the orders that ended active
   (`audit.consistency`).
+- `money_*`: money conservation per transaction and per account (`audit.money`). The effects of a
+  held payment's custody (ledger entries under `payment-{channel}-{transaction_id}`) are judged
+  there, by the money they moved, not as an order's.
 
 Boundary: no I/O and no clock; the collector (`audit.collect`) gathers the facts, `audit.facts`
 holds their models, `audit.scope` narrows them to some orders.
@@ -47,7 +50,9 @@ from audit.facts import (
     Violation,
     ViolationKind,
 )
+from audit.money import check_money
 from client.ack_journal import AckRecord
+from domain.custody import is_custody_id
 from domain.effects import UNDONE_BY, Effect
 from domain.eta import remaining_plan
 from domain.moments import utc_stamp
@@ -69,7 +74,10 @@ _ONCE_PER_ORDER: dict[str, str | None] = {
     Effect.ROLLBACK_CONFIG: None,
     Effect.ACTIVATE_ENTITLEMENTS: None,
     Effect.DEACTIVATE_ENTITLEMENTS: None,
-    Effect.REFUND_PAYMENT: None,
+    # Several (partial) refunds per order are legitimate (an overpayment's surplus, then the
+    # unwinding); each has its own refund id. Refunding more than was captured is judged by the
+    # money check (`money_refunded_twice`), which knows what the channel took.
+    Effect.REFUND_PAYMENT: "refund_id",
     Effect.ESCALATE: "reason",
     Effect.CLOSE_TICKET: "ticket_id",
     Effect.NOTIFY_CUSTOMER: "outcome",
@@ -133,10 +141,13 @@ class _Auditor:
         facts = self.facts
         acks = defaultdict(list)
         for ack in facts.acks:
-            acks[ack.order_id].append(ack)
+            # A `held` answer is the custody's, judged by the money check, not the order's run.
+            if ack.kind != "held":
+                acks[ack.order_id].append(ack)
         ledger = defaultdict(list)
         for entry in facts.ledger:
-            ledger[entry.order_id].append(entry)
+            if not is_custody_id(entry.order_id):
+                ledger[entry.order_id].append(entry)
         runs = defaultdict(list)
         for run in facts.runs:
             runs[run.order_id].append(run)
@@ -153,6 +164,11 @@ class _Auditor:
         mismatches, waiting = check_platform(facts.platform)
         self.violations += mismatches
         self.notes += waiting
+        if facts.money is not None:
+            held = [a for a in facts.acks if a.kind == "held"]
+            money_violations, money_notes = check_money(facts.money, facts.runs, held)
+            self.violations += money_violations
+            self.notes += money_notes
         if facts.torn_acks:
             self.notes.append(f"{facts.torn_acks} unreadable line(s) in the journal were skipped")
         return self.report(orders, stages)
@@ -284,7 +300,7 @@ class _Auditor:
                                     f"{counts[undo]})")  # fmt: skip
             paid = last.payment_status == "succeeded"
             refunds = counts[Effect.REFUND_PAYMENT]
-            if refunds != (1 if paid else 0):
+            if (refunds == 0) if paid else (refunds > 0):
                 problems.append(
                     f"paid but not refunded ({refunds} refunds)"
                     if paid

@@ -1,7 +1,8 @@
 """Gathers the audit's facts from the three places that hold them.
 
 - the acknowledgement journal (`$UPGRADE_DATA_DIR/acks.jsonl`, see `client.ack_journal`);
-- the platform's effects ledger (`GET /v1/sandbox/ledger` on the sandbox);
+- the platform's effects ledger (`GET /v1/sandbox/ledger` on the sandbox) and the channel's
+  money per transaction (`GET /v1/sandbox/money`), with the custodies still holding one;
 - Temporal: every run of `upgrade-activation` (a visibility list to find them, then `describe`
   for the authoritative status and search attributes, and the history for the input, the final
   status and any workflow task failure). The visibility store may lag a just-started run, so
@@ -18,12 +19,15 @@ from pathlib import Path
 
 import httpx
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
-from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.collect_platform import collect_platform
 from audit.facts import AuditFacts, LedgerEntry, RunFacts
+from audit.money_facts import MoneyFacts, TransactionMoney
 from client.ack_journal import read_acks
+from domain.custody import custody_id
+from domain.models import PaymentMethod
 from domain.moments import query_time
 from domain.status import UpgradeStatus
 from domain.upgrade_input import UpgradeInput
@@ -50,6 +54,65 @@ async def fetch_ledger(platform_url: str, timeout_s: float = 30.0) -> list[Ledge
     if response.is_error:
         raise CollectError(f"sandbox ledger at {platform_url}: HTTP {response.status_code}")
     return [LedgerEntry.model_validate(entry) for entry in response.json()]
+
+
+async def fetch_money(platform_url: str, timeout_s: float = 30.0) -> list[TransactionMoney]:
+    try:
+        async with httpx.AsyncClient(base_url=platform_url, timeout=timeout_s) as http:
+            response = await http.get("/v1/sandbox/money")
+    except httpx.TransportError as err:
+        raise CollectError(
+            f"sandbox money not reachable at {platform_url}: {err or type(err).__name__}"
+        ) from err
+    if response.is_error:
+        raise CollectError(f"sandbox money at {platform_url}: HTTP {response.status_code}")
+    return [TransactionMoney.model_validate(row) for row in response.json()]
+
+
+async def _held(client: Client, transactions: Iterable[TransactionMoney]) -> frozenset[str]:
+    """The transactions whose custody is still running (asked by id: no visibility lag)."""
+    limit = asyncio.Semaphore(_CONCURRENCY)
+
+    async def running(t: TransactionMoney) -> str | None:
+        try:
+            channel = PaymentMethod(t.method)
+        except ValueError:
+            return None
+        async with limit:
+            try:
+                described = await client.get_workflow_handle(
+                    custody_id(channel, t.transaction_id)
+                ).describe()
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    return None
+                raise
+        if described.status == WorkflowExecutionStatus.RUNNING:
+            return t.transaction_id
+        return None
+
+    # Only a payment not yet given back in full can still be held.
+    candidates = [t for t in transactions if t.refunded < max(t.captured, t.amount)]
+    found = await asyncio.gather(*(running(t) for t in candidates))
+    return frozenset(txn for txn in found if txn is not None)
+
+
+async def _existing(client: Client, workflow_ids: Iterable[str]) -> frozenset[str]:
+    """Those of `workflow_ids` Temporal has (any status)."""
+    limit = asyncio.Semaphore(_CONCURRENCY)
+
+    async def exists(workflow_id: str) -> str | None:
+        async with limit:
+            try:
+                await client.get_workflow_handle(workflow_id).describe()
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    return None
+                raise
+        return workflow_id
+
+    found = await asyncio.gather(*(exists(wid) for wid in set(workflow_ids)))
+    return frozenset(wid for wid in found if wid is not None)
 
 
 async def _list_runs(client: Client, since: datetime | None) -> set[tuple[str, str]]:
@@ -182,7 +245,16 @@ async def collect(
     if since is not None:
         acks = [a for a in acks if a.at >= since]
     ledger = await fetch_ledger(platform_url)
-    runs = await collect_runs(client, since, (a.order_id for a in acks))
+    transactions = await fetch_money(platform_url)
+    # Every order a payment names is looked up too: its money is judged by its run.
+    paid = {t.claimed_by or t.order_id for t in transactions}
+    named = {a.order_id for a in acks if a.kind != "held"}
+    runs = await collect_runs(client, since, named | paid)
+    money = MoneyFacts(
+        transactions=tuple(transactions),
+        held=await _held(client, transactions),
+        custodies=await _existing(client, (a.workflow_id for a in acks if a.kind == "held")),
+    )
 
     async def find_runs(order_id: str) -> list[RunFacts]:
         found = await _runs_of(client, WORKFLOW_ID_PREFIX + order_id)
@@ -201,4 +273,5 @@ async def collect(
         runs=tuple(runs),
         torn_acks=torn,
         platform=platform,
+        money=money,
     )

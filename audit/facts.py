@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.money_facts import MoneyFacts
 from client.ack_journal import AckRecord
 from domain.policy import OrderPolicy
 
@@ -22,9 +23,14 @@ ViolationKind = Literal[
     "lost_notice",
     "task_failure",
     "platform_mismatch",
+    # Money conservation (`audit.money`).
+    "money_stranded",
+    "money_refunded_twice",
+    "money_refunded_applied",
+    "money_unbalanced",
 ]
-LOSS_KINDS = frozenset({"missing_run", "lost_run", "stuck_run", "lost_notice"})
-DUPLICATION_KINDS = frozenset({"duplicate_run", "duplicate_effect"})
+LOSS_KINDS = frozenset({"missing_run", "lost_run", "stuck_run", "lost_notice", "money_stranded"})
+DUPLICATION_KINDS = frozenset({"duplicate_run", "duplicate_effect", "money_refunded_twice"})
 
 DEFAULT_SLACK = timedelta(seconds=60)
 
@@ -136,6 +142,8 @@ class AuditFacts(Frozen):
     # Unreadable journal lines (a process killed mid-write), reported as a note.
     torn_acks: int = 0
     platform: PlatformFacts = Field(default_factory=PlatformFacts)
+    # The channel's money per transaction; None: not collected (no money check).
+    money: MoneyFacts | None = None
 
 
 class Violation(Frozen):

@@ -63,6 +63,13 @@ def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
     selected = [o for o in platform.orders if o.order_id in orders]
     accounts = {o.account_id for o in selected}
     apps = {o.app_id for o in selected}
+    money = facts.money
+    if money is not None:
+        # A transaction goes with the order it was paid for or that claimed it.
+        kept = tuple(
+            t for t in money.transactions if t.order_id in orders or t.claimed_by in orders
+        )
+        money = money.model_copy(update={"transactions": kept})
     return facts.model_copy(
         update={
             "acks": tuple(a for a in facts.acks if a.order_id in orders),
@@ -74,5 +81,6 @@ def _only(facts: AuditFacts, orders: set[str]) -> AuditFacts:
                     "apps": tuple(a for a in platform.apps if a.app_id in apps),
                 }
             ),
+            "money": money,
         }
     )

@@ -8,7 +8,7 @@ import argparse
 from typing import NoReturn
 
 from audit import checks
-from cli import commands, follow
+from cli import commands, follow, held
 from cli.output import EXIT_INVALID
 
 DESCRIPTION = "`starter.py`: the CLI a backend script or an operator uses to drive upgrades."
@@ -128,4 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--platform-url", help="sandbox base URL [UPGRADE_PLATFORM_URL]")
     aud.add_argument("--journal", help="acknowledgement journal [$UPGRADE_DATA_DIR/acks.jsonl]")
     aud.set_defaults(run=commands.cmd_audit)
+
+    hel = sub.add_parser(
+        "held", parents=[common], help="payments held by a custody (payment_held tickets)"
+    )
+    hel.add_argument("custody_id", nargs="?", help="payment-{channel}-{transaction_id}: show one")
+    hel.add_argument("--state", choices=held.STATES, help="only custodies in this state")
+    hel.add_argument("--limit", type=int, default=100)
+    hel.set_defaults(run=held.cmd_held)
     return parser

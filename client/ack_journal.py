@@ -1,7 +1,8 @@
 """The client-side acknowledgement journal: one JSON line per answer a client was given.
 
 Role: remember what callers were told (a start reported a run; a payment notice, a cancel or a
-decision was acknowledged), so that `starter.py audit` can hold Temporal and the platform to it.
+decision was acknowledged; a payment was held by its custody), so that `starter.py audit` can
+hold Temporal and the platform to it.
 `client.upgrades` appends here when a caller passes a journal; the CLI always does, into
 `$UPGRADE_DATA_DIR/acks.jsonl`.
 
@@ -22,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 JOURNAL_FILENAME = "acks.jsonl"
 
-AckKind = Literal["start", "notice", "cancel", "resolve"]
+# `held`: a payment handed to its custody (`workflow_id` is the custody's), see `client.custody`.
+AckKind = Literal["start", "notice", "cancel", "resolve", "held"]
 
 
 class AckRecord(BaseModel):

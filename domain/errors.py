@@ -15,6 +15,9 @@ The tree, by what the saga does with each:
     │   └── PaymentFailed                   the channel reported the payment failed
     ├── a late forward call, no effect (the saga has moved on; nothing to decide)
     │   └── OrderCompensated                the order's effects on that system were undone
+    ├── money that is not the caller's
+    │   └── RefundRefused                   the transaction belongs to another order (or,
+    │                                       for a held payment, an order has claimed it)
     └── a bug or a broken contract
         └── PlatformContractError           a 4xx we did not expect (bad request, unknown route)
 
@@ -28,6 +31,7 @@ class ErrorType(StrEnum):
     RECONCILIATION_MISMATCH = "ReconciliationMismatch"
     CAPACITY_REFUSED = "CapacityRefused"
     PAYMENT_FAILED = "PaymentFailed"
+    REFUND_REFUSED = "RefundRefused"
     PLATFORM_UNAVAILABLE = "PlatformUnavailable"
     PLATFORM_CONTRACT = "PlatformContractError"
     # Issue 11: the platform contract under concurrency (`docs/platform-api.md`).

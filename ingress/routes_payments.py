@@ -16,6 +16,7 @@ import structlog
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from domain.custody import custody_id
 from domain.models import PaymentMethod, PaymentNotice
 from ingress import notifications
 from ingress.problems import Kind, ProblemError, from_validation, invalid, responses
@@ -39,10 +40,19 @@ EXAMPLE_BODY = {
 
 
 class NotificationAck(BaseModel):
-    result: Literal["accepted", "duplicate"] = Field(
+    result: Literal["accepted", "duplicate", "held"] = Field(
         description="`accepted`: this notice changed the upgrade; `duplicate`: it was already "
-        "recorded (a re-delivery, or the payment is already settled); nothing changed.",
+        "recorded (a re-delivery, or the payment is already settled); nothing changed; `held`: "
+        "a payment no upgrade can apply (order not started, run ended, second transaction, "
+        "amount mismatch, succeeded after failed) is now held by its custody, which refunds it "
+        "unless an order claims it within the grace period.",
         examples=["accepted"],
+    )
+    custody: str | None = Field(
+        default=None,
+        description="With `held`: the custody workflow holding the payment "
+        "(`payment-{channel}-{transaction_id}`).",
+        examples=[None],
     )
 
 
@@ -88,14 +98,18 @@ def _parse(body: bytes) -> PaymentNotice:
 @router.post(
     "/v1/payments/notify/{channel}",
     response_model=NotificationAck,
+    # `custody` only with `held`: the other answers keep their one field.
+    response_model_exclude_none=True,
     summary="Receive a payment channel's notification",
     description=(
         "The channel's asynchronous payment result, normalised to the JSON body below and signed "
         f"in `{HEADER}: sha256=<hex>`: an HMAC-SHA256 of the raw body keyed with the channel's "
         "secret (`UPGRADE_CHANNEL_SECRET_<CHANNEL>`). Idempotent on the transaction: repeats, "
         "concurrent copies and out-of-order statuses answer `duplicate` and change nothing. A "
-        "notification for an order whose upgrade has not been started yet gets 404 with "
-        "Retry-After and is not recorded, so the channel's next delivery counts."
+        "`succeeded` payment that no upgrade can apply (its order not started, its run ended, a "
+        "second transaction, another amount, after a `failed`) is answered `held` once its "
+        "custody recorded it. Any other notification for an order whose upgrade has not been "
+        "started yet gets 404 with Retry-After and is not recorded."
     ),
     responses=responses(401, 404, 409, 413, 422, 503, 504),
     openapi_extra={
@@ -141,7 +155,7 @@ async def notify_payment(
     notice = _parse(body)
     link: TemporalLink = request.app.state.temporal
     result = await within(
-        notifications.deliver(link.client(), method, notice, journal(settings)),
+        notifications.deliver(link.client(), method, notice, journal(settings), settings=settings),
         settings.ingress_request_timeout_s,
     )
     log.info(
@@ -152,4 +166,5 @@ async def notify_payment(
         notice_status=notice.status.value,
         result=result,
     )
-    return NotificationAck(result=result)
+    held = custody_id(method, notice.transaction_id) if result == "held" else None
+    return NotificationAck(result=result, custody=held)

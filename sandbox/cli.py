@@ -2,6 +2,12 @@
 
     serve [--host H] [--port P]                 run the HTTP app (defaults from settings)
     approve-review TRANSACTION_ID               end the manual review of a `pay-review` payment
+    settle TRANSACTION_ID [--amount N] [--order ORDER_ID --method M]
+                                                the channel captures the payment now: a pending
+                                                or failed one succeeds late; with --order and
+                                                --method, money the channel holds for an order
+                                                nobody started or a second transaction
+    money [--json]                              every transaction's capture, claim and refunds
     faults [--error-rate R] [--latency-ms N]    set the global fault switch (no flag: show it)
     ledger [--order ORDER_ID] [--json]          the effect ledger, as a table or JSON
 
@@ -13,12 +19,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
 
+from domain.models import PaymentMethod
 from sandbox.settings import SandboxSettings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
@@ -66,6 +74,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _amount(text: str) -> str:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount") from None
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive amount with 2 decimals")
+    return str(value.quantize(Decimal("0.01")))
+
+
 def build_parser(settings: SandboxSettings) -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sandbox", description="The platform sandbox.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -83,6 +101,22 @@ def build_parser(settings: SandboxSettings) -> argparse.ArgumentParser:
         "approve-review", parents=[client], help="approve a payment in manual review"
     )
     approve.add_argument("transaction_id", metavar="TRANSACTION_ID")
+
+    settle = commands.add_parser(
+        "settle", parents=[client], help="the channel captures a transaction now (late payment)"
+    )
+    settle.add_argument("transaction_id", metavar="TRANSACTION_ID")
+    settle.add_argument("--amount", type=_amount, help="captured amount (default: its amount)")
+    settle.add_argument("--order", metavar="ORDER_ID", help="for a transaction new to the channel")
+    settle.add_argument(
+        "--method", choices=[m.value for m in PaymentMethod], help="for a new transaction"
+    )
+    settle.add_argument("--currency", help="for a new transaction (default CNY)")
+
+    money = commands.add_parser(
+        "money", parents=[client], help="the channel's money: captures, claims, refunds"
+    )
+    money.add_argument("--json", action="store_true", help="print the JSON list")
 
     faults = commands.add_parser(
         "faults", parents=[client], help="set (or, without flags, show) the global fault switch"
@@ -128,6 +162,61 @@ def _approve(settings: SandboxSettings, args: argparse.Namespace) -> str:
         raise CliError(f"approve-review failed: {_error_message(response)}")
     body = response.json()
     return f"{body['transaction_id']}: approved (status now {body['status']})"
+
+
+def _settle(settings: SandboxSettings, args: argparse.Namespace) -> str:
+    body = {
+        name: value
+        for name, value in (
+            ("amount", args.amount),
+            ("order_id", args.order),
+            ("method", args.method),
+            ("currency", args.currency),
+        )
+        if value is not None
+    }
+    response = _request(
+        settings,
+        args.url,
+        "POST",
+        f"/v1/sandbox/transactions/{quote(args.transaction_id, safe='')}/settle",
+        json=body,
+    )
+    if response.status_code == 422:
+        error = response.json().get("error", {})
+        flag = {"order_id": "--order", "amount": "--amount", "method": "--method"}
+        where = flag.get(error.get("field"), "TRANSACTION_ID")
+        raise CliError(f"argument {where}: {_error_message(response)}", EXIT_INVALID)
+    if response.is_error:
+        raise CliError(f"settle failed: {_error_message(response)}")
+    out = response.json()
+    return (
+        f"{out['transaction_id']}: {out['status']} {out['amount']} {out['currency']} "
+        f"(order {out['order_id']})"
+    )
+
+
+def format_money(rows: Sequence[dict[str, Any]]) -> str:
+    """One transaction per line: captured, who claimed it, what was refunded."""
+    if not rows:
+        return "(no transactions)"
+    lines = []
+    for row in rows:
+        refunded = sum(Decimal(r["amount"]) for r in row["refunds"])
+        lines.append(
+            f"{row['transaction_id']}  order {row['order_id']}  {row['status']}  captured "
+            f"{row['captured']} {row['currency']}  claimed by {row['claimed_by'] or '-'}  "
+            f"refunded {refunded:.2f} ({len(row['refunds'])} refund(s))"
+        )
+    return "\n".join(lines)
+
+
+def _money(settings: SandboxSettings, args: argparse.Namespace) -> str:
+    response = _request(settings, args.url, "GET", "/v1/sandbox/money")
+    if response.is_error:
+        raise CliError(f"money failed: {_error_message(response)}")
+    rows: list[dict[str, Any]] = response.json()
+    return json.dumps(rows, indent=2) if args.json else format_money(rows)
 
 
 def _faults(settings: SandboxSettings, args: argparse.Namespace) -> str:
@@ -220,7 +309,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, args)
-        handler = {"approve-review": _approve, "faults": _faults, "ledger": _ledger}
+        handler = {
+            "approve-review": _approve,
+            "settle": _settle,
+            "money": _money,
+            "faults": _faults,
+            "ledger": _ledger,
+        }
         print(handler[args.command](settings, args))
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 
 from domain.catalog import ChangeKind
 from domain.frozen import Frozen, StrictFrozen
-from domain.models import Currency, Identifier, Money, PaymentStatus
+from domain.models import Currency, Identifier, Money, PaymentMethod, PaymentStatus
 from domain.status import Severity
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -35,20 +35,68 @@ class TransactionOut(ResponseBody):
     status: PaymentStatus
     amount: str
     currency: str
+    # The order whose reconciliation claimed the transaction (it applies it); None: unclaimed.
+    claimed_by: str | None = None
+
+
+# A custody workflow id (`payment-{channel}-{transaction_id}`): longer than an order id.
+CustodyId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
 
 class RefundIn(RequestBody):
+    # The order that owns the transaction (its claim, or the order the channel was paid for).
     order_id: Identifier
     amount: Money
     currency: Currency
     reason: Text
+    # Set by the custody of a held payment: refused once an order has claimed the transaction.
+    custody: CustodyId | None = None
 
 
 class RefundOut(ResponseBody):
-    # `not_charged` (no refund id) when the channel never took the money: nothing to give back.
+    # `not_charged` (no refund id) when the channel never took the money: nothing to give back;
+    # `already_refunded` (no refund id) when earlier refunds gave back all it took.
     refund_id: str | None
-    status: Literal["refunded", "not_charged"]
+    status: Literal["refunded", "not_charged", "already_refunded"]
+    # What this refund gave back: the amount asked, capped at what is left to refund.
     amount: str
+    # What is left to refund on the transaction after this refund.
+    remaining: str = "0.00"
+
+
+class SettleIn(RequestBody):
+    """Sandbox admin: the channel captures a transaction now (late, after a failure, or one the
+    channel holds for an order nobody started: then `order_id` and `method` are needed)."""
+
+    amount: Money | None = None
+    order_id: Identifier | None = None
+    method: PaymentMethod | None = None
+    currency: Currency | None = None
+
+
+class HeldRefundOut(ResponseBody):
+    refund_id: str
+    order_id: str
+    custody: str | None
+    amount: str
+    reason: str
+
+
+class MoneyOut(ResponseBody):
+    """Sandbox admin: one transaction's money, for the audit's conservation check."""
+
+    transaction_id: str
+    order_id: str
+    method: str
+    status: PaymentStatus
+    # What the channel took: the amount when `succeeded`, else 0.00.
+    captured: str
+    # The transaction's amount, whatever its status.
+    amount: str
+    currency: str
+    claimed_by: str | None
+    account_id: str | None
+    refunds: list[HeldRefundOut]
 
 
 class ApprovalOut(ResponseBody):
@@ -245,7 +293,8 @@ class RefreshOut(ResponseBody):
 
 # Ticketing -------------------------------------------------------------------------------------
 class TicketIn(RequestBody):
-    order_id: Identifier
+    # An order id, or the custody id of a held payment (`payment-{channel}-{transaction_id}`).
+    order_id: CustodyId
     reason: Identifier
     severity: Severity
     # Free-form for the ticketing system; the saga sends `domain.steps.Diagnosis`.
@@ -257,7 +306,7 @@ class TicketOut(ResponseBody):
 
 
 class CloseTicketIn(RequestBody):
-    order_id: Identifier
+    order_id: CustodyId
     resolution: Text
 
 

@@ -35,22 +35,27 @@ CREATE TABLE IF NOT EXISTS transactions (
     amount         TEXT NOT NULL,
     currency       TEXT NOT NULL,
     created_at     TEXT NOT NULL,
-    approved_at    TEXT
+    approved_at    TEXT,
+    settled_at     TEXT,                -- `settle`: succeeded late, whatever the scenario said
+    settled_amount TEXT                 -- what was captured then (NULL: the transaction's amount)
 );
 CREATE TABLE IF NOT EXISTS claims (
     transaction_id TEXT PRIMARY KEY,
     order_id       TEXT NOT NULL,
-    claimed_at     TEXT NOT NULL
+    claimed_at     TEXT NOT NULL,
+    account_id     TEXT                 -- the claiming order's account (for the money audit)
 );
-CREATE TABLE IF NOT EXISTS refunds (
-    transaction_id TEXT PRIMARY KEY,    -- money comes back once per transaction
-    refund_id      TEXT NOT NULL,
-    order_id       TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS payment_refunds (
+    refund_id      TEXT PRIMARY KEY,    -- one per transaction and idempotency key
+    transaction_id TEXT NOT NULL,       -- several (partial) refunds per transaction
+    order_id       TEXT NOT NULL,       -- the order that owns the transaction
+    custody        TEXT,                -- the custody workflow that refunded a held payment
     amount         TEXT NOT NULL,
     currency       TEXT NOT NULL,
     reason         TEXT NOT NULL,
     refunded_at    TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS refunds_by_transaction ON payment_refunds (transaction_id);
 CREATE TABLE IF NOT EXISTS accounts (
     account_id    TEXT PRIMARY KEY,
     plan          TEXT NOT NULL,              -- the fold: highest tier of base_plan and live orders
@@ -160,3 +165,5 @@ CREATE TABLE IF NOT EXISTS tickets (
     UNIQUE (order_id, reason)               -- one ticket per order and reason
 );
 """
+
+# version reached -> the statements that reach it from the version before.

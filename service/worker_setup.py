@@ -1,4 +1,4 @@
-"""How a worker for the upgrade saga is built: the workflow, the sandbox settings, the tuning.
+"""How a worker for the upgrade saga is built: the workflows, the sandbox settings, the tuning.
 
 Shared by `worker.py`, the tests and the benchmarks, so that all of them run the saga exactly as
 production does; only the activities differ (real HTTP ones, or test doubles under the same names).
@@ -16,9 +16,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.custody import PaymentCustody
 from workflows.upgrade import UpgradeActivation
 
-WORKFLOWS: list[type] = [UpgradeActivation]
+# The saga, and the custody of payments it (or the ingress) cannot apply.
+WORKFLOWS: list[type] = [UpgradeActivation, PaymentCustody]
 
 # Our own pure modules and pydantic are imported once and shared with every workflow run instead
 # of being re-imported into each run's sandbox: they are deterministic, and re-importing pydantic

@@ -1,4 +1,5 @@
-"""The custom search attributes of an upgrade run: typed keys, and their server registration list.
+"""The custom search attributes of an upgrade run and of a held payment's custody: typed keys, and
+their server registration list.
 
 Every server we start (dev server, test servers, compose) must register `REGISTRATION` before a
 workflow upserts one of these, or the workflow task fails and retries forever. No personal data
@@ -13,6 +14,8 @@ TARGET_PLAN = SearchAttributeKey.for_keyword("TargetPlan")
 ESCALATED = SearchAttributeKey.for_bool("Escalated")
 ACTIVATION_DEADLINE = SearchAttributeKey.for_datetime("ActivationDeadline")
 ACTIVATION_ETA = SearchAttributeKey.for_datetime("ActivationEta")
+# A held payment's custody (`workflows.custody`): holding, applied, refunded, not_charged.
+CUSTODY_STATE = SearchAttributeKey.for_keyword("CustodyState")
 
 ALL_KEYS = (
     UPGRADE_STAGE,
@@ -21,6 +24,7 @@ ALL_KEYS = (
     ESCALATED,
     ACTIVATION_DEADLINE,
     ACTIVATION_ETA,
+    CUSTODY_STATE,
 )
 
 # Name -> the type word the `temporal` CLI and the operator API use.
@@ -31,6 +35,7 @@ REGISTRATION: dict[str, str] = {
     "Escalated": "Bool",
     "ActivationDeadline": "Datetime",
     "ActivationEta": "Datetime",
+    "CustodyState": "Keyword",
 }
 
 

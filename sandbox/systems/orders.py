@@ -1,5 +1,6 @@
 """Orders and accounts: accounts and apps created on first sight, and reconciliation (order,
-account, app and transaction must agree; the transaction is then claimed by the order)."""
+account, app and transaction must agree; the transaction is then claimed by the order, unless
+the custody of a held payment already refunded it)."""
 
 import sqlite3
 
@@ -67,6 +68,19 @@ def reconcile_order(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOu
             field="app_id",
         )
     claim = call.tx.one("SELECT order_id FROM claims WHERE transaction_id = ?", body.transaction_id)
+    held_refund = call.tx.one(
+        "SELECT custody FROM payment_refunds WHERE transaction_id = ? AND custody IS NOT NULL",
+        body.transaction_id,
+    )
+    if claim is None and held_refund is not None:
+        # Nobody claimed the payment within the grace period, so its custody gave it back: it
+        # can no longer pay for anything (the refund and a claim exclude each other).
+        raise BusinessRefusal(
+            ErrorType.RECONCILIATION_MISMATCH,
+            f"transaction {body.transaction_id} was refunded to the payer by "
+            f"{held_refund['custody']} after no order claimed it in time",
+            field="transaction_id",
+        )
     if claim is not None and claim["order_id"] != order_id:
         raise BusinessRefusal(
             ErrorType.RECONCILIATION_MISMATCH,
@@ -80,6 +94,7 @@ def reconcile_order(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOu
                 "transaction_id": body.transaction_id,
                 "order_id": order_id,
                 "claimed_at": to_iso(call.now),
+                "account_id": body.account_id,
             },
         )
     call.effect(

@@ -210,6 +210,10 @@ def test_build_activities_registers_every_activity_once() -> None:
         "request_client_refresh",
         "escalate",
         "close_ticket",
+        "read_transaction_claim",
+        "refund_held_payment",
+        "open_custody_ticket",
+        "close_custody_ticket",
     ]
     # Registered under the name of its method: the workflow may reference either.
     assert [fn.__name__ for fn in bound] == names

@@ -219,6 +219,17 @@ def test_a_paid_order_that_failed_without_a_refund_is_reported() -> None:
     assert "not refunded" in report.violations[0].reason
 
 
+def test_partial_refunds_of_one_order_are_not_duplicates() -> None:
+    # An overpayment's surplus given back, then the rest when the order is unwound: two refunds
+    # under two keys. Whether they exceed the capture is the money check's (test_money.py).
+    refunds = [
+        effect("payments/refund_payment", "refund_surplus", refund_id="rf-a", amount="100.00"),
+        effect("payments/refund_payment", "refund_payment", refund_id="rf-b", amount="500.00"),
+    ]
+    ledger = [e for e in cancelled_after_billing() if e.effect != "payments/refund_payment"]
+    assert audit(facts(runs=[run(stage="failed")], ledger=[*ledger, *refunds])).clean
+
+
 def test_an_unpaid_order_needs_no_refund() -> None:
     expired = run(stage="expired", payment_status="pending", activation_deadline=None)
     assert audit(facts(runs=[expired], ledger=[])).clean

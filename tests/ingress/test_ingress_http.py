@@ -266,8 +266,13 @@ async def test_bad_signatures_are_401_and_change_nothing(
         pytest.param({"order_id": None}, "order_id", id="missing-order-id"),
         pytest.param({"extra": 1}, "extra", id="unknown-field"),
         # Well-formed, but not this order's payment: the run's own validator names the field.
-        pytest.param({"amount": "601.00"}, "amount", id="amount-differs"),
-        pytest.param({"transaction_id": "txn-other"}, "transaction_id", id="transaction-differs"),
+        # (A `succeeded` one is money taken: held in custody, `tests/ingress/test_custody_http`.)
+        pytest.param({"amount": "601.00", "status": "under_review"}, "amount", id="amount-differs"),
+        pytest.param(
+            {"transaction_id": "txn-other", "status": "failed"},
+            "transaction_id",
+            id="transaction-differs",
+        ),
     ],
 )
 async def test_malformed_notices_are_422_naming_the_field(
@@ -290,8 +295,13 @@ async def test_an_oversized_body_is_refused(http: httpx.AsyncClient, waiting_ord
 async def test_a_notice_on_another_channel_is_422_naming_the_channel(
     http: httpx.AsyncClient, waiting_order: str
 ) -> None:
-    response = await notify(http, notice(waiting_order), channel="alipay")
+    review = notice(waiting_order, status="under_review")
+    response = await notify(http, review, channel="alipay")
     assert_problem(response, 422, field="channel")
+    # Money another channel took for this order cannot pay it: held by its custody instead.
+    paid = await notify(http, notice(waiting_order, transaction_id="txn-ali-W"), channel="alipay")
+    assert paid.status_code == 200, paid.text
+    assert paid.json() == {"result": "held", "custody": "payment-alipay-txn-ali-W"}
     unknown = await notify(http, notice(waiting_order), channel="paypal")
     assert_problem(unknown, 404, field="channel")
     await assert_untouched(http, waiting_order)
@@ -386,8 +396,10 @@ async def test_concurrent_notifications_are_accepted_once(
     for late in (raw, json.dumps(notice(order_id, status="under_review")).encode()):
         again = await notify(http, late)
         assert again.status_code == 200 and again.json() == {"result": "duplicate"}, again.text
-    # ... but a late notice that is not this order's payment is still refused.
-    assert_problem(await notify(http, notice(order_id, amount="1.00")), 422, field="amount")
+    # ... but a late notice that is not this order's payment is still refused (a `succeeded`
+    # one would be held by the transaction's custody, which finds it claimed by this order).
+    late_failed = notice(order_id, amount="1.00", status="failed")
+    assert_problem(await notify(http, late_failed), 422, field="amount")
     # One run, one billing effect.
     restart = await start(http, order(order_id))
     assert restart.status_code == 200 and restart.json()["run_id"] == created.json()["run_id"]
@@ -424,7 +436,7 @@ async def test_a_notification_before_the_start_is_refused_then_accepted(
     assert current["payment"]["status"] == "under_review" and current["payment"]["notices"] == 1
 
 
-async def test_cancel_then_a_late_payment_needs_a_person(
+async def test_cancel_then_a_late_payment_is_held_in_custody(
     http: httpx.AsyncClient, stack: LiveStack
 ) -> None:
     order_id = "ING-CANCEL"
@@ -437,8 +449,15 @@ async def test_cancel_then_a_late_payment_needs_a_person(
     again = await http.post(f"/v1/upgrades/{order_id}/cancel", headers=BACKEND)
     assert_problem(again, 409, field="order_id")
     assert again.json()["type"] == "/problems/upgrade-ended"
-    # The money arrives after the run ended without it: not a duplicate, a person must refund.
+    # The money arrives after the run ended without it: held by its custody (which refunds it
+    # after the grace period), answered only once that is recorded.
     late = await notify(http, notice(order_id))
-    assert_problem(late, 409, field="order_id")
-    assert late.json()["type"] == "/problems/upgrade-ended"
+    assert late.status_code == 200, late.text
+    assert late.json() == {
+        "result": "held", "custody": f"payment-{CORPORATE}-txn-pay-never-{order_id}"
+    }  # fmt: skip
+    # A notice that is not money changes nothing after the end.
+    unpaid = await notify(http, notice(order_id, status="failed"))
+    assert_problem(unpaid, 409, field="order_id")
+    assert unpaid.json()["type"] == "/problems/upgrade-ended"
     assert (await ledger(stack, order_id))["billing/update_billing_plan"] == 0

@@ -117,3 +117,31 @@ def test_client_commands(served: str, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_format_ledger_empty() -> None:
     assert format_ledger([]) == "(no effects)"
+
+
+def test_settle_and_money(served: str, capsys: pytest.CaptureFixture[str]) -> None:
+    httpx.get(
+        f"{served}/v1/payments/transactions/tx-pay-never-7",
+        params={"order_id": "ORD-7", "method": "alipay", "amount": "600.00"},
+    ).raise_for_status()
+    assert main(["settle", "tx-pay-never-7", "--url", served]) == EXIT_OK
+    assert capsys.readouterr().out.strip() == "tx-pay-never-7: succeeded 600.00 CNY (order ORD-7)"
+    # A payment the channel holds for an order nobody started.
+    orphan = ["settle", "tx-orphan-7", "--amount", "300", "--order", "ORD-NONE"]
+    assert main([*orphan, "--url", served]) == EXIT_INVALID
+    assert "--method" in one_line(capsys.readouterr().err)
+    assert main([*orphan, "--method", "wechat_pay", "--url", served]) == EXIT_OK
+    assert "succeeded 300.00 CNY (order ORD-NONE)" in capsys.readouterr().out
+    assert main(["settle", "tx-orphan-7", "--amount", "1.00", "--url", served]) == EXIT_INVALID
+    assert "--amount" in one_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as exited:
+        main(["settle", "tx-x", "--amount", "1.234"])
+    assert exited.value.code == EXIT_INVALID
+    assert "--amount" in one_line(capsys.readouterr().err)
+
+    assert main(["money", "--url", served]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "captured 300.00 CNY  claimed by -  refunded 0.00" in lines[1]
+    assert main(["money", "--json", "--url", served]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["transaction_id"] for r in rows] == ["tx-pay-never-7", "tx-orphan-7"]
