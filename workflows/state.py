@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.upgrade_input import UpgradeInput
 
 from workflows.alarms import Alarm
+from workflows.patches import Safety
 from workflows.policies import (
     BEST_EFFORT_RETRY,
     FORWARD_RETRY,
@@ -76,6 +77,8 @@ class RunState:
         self.published: dict[str, object] = {}
         # Decisions follow alarms, not the clock (`workflows.alarms`): set by `run` from the patch.
         self.clock_free = False
+        # The saga-safety paths this run takes (`workflows.patches`): set by `run` from the patches.
+        self.safety = Safety()
         self.payment_deadline: Alarm | None = None
         self.payment_expiry: Alarm | None = None
         self.config_version: steps.PublishConfigResult | None = None

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import UpgradeStatus
     from domain.upgrade_input import UpgradeInput
 
-from workflows import messages, metrics, visibility
+from workflows import messages, metrics, patches, visibility
 from workflows.alarms import CLOCK_FREE_DECISIONS
 from workflows.compensation import unwind
 from workflows.ending import finish, record_activated
@@ -76,6 +76,7 @@ class UpgradeActivation:
         state = self._state
         # Read once per run: a run started by earlier code keeps the decisions it was made with.
         state.clock_free = workflow.patched(CLOCK_FREE_DECISIONS)
+        state.safety = patches.read()
         if not state.stages:  # the first run, not a continuation
             visibility.enter(state, Stage.AWAITING_PAYMENT)
             metrics.record_started(state.order.payment_method)

@@ -1,0 +1,27 @@
+"""The deploy markers of the saga-safety changes (issue 12): one `workflow.patched` id per change
+of command order, read ONCE when a run starts (`read`) and kept in `RunState.safety`, so that a
+run started by earlier code keeps the commands its history was made with, and a new run takes the
+new path from its first task to its last (the same discipline as `alarms.CLOCK_FREE_DECISIONS`).
+
+Ids only, and the one function that reads them; what each path does lives where it is used.
+"""
+
+from dataclasses import dataclass
+
+from temporalio import workflow
+
+# A cancel while `publish_config_version` is in flight or backing off: the rollback replays the
+# publish as a must-complete call (no cancel check) instead of a forward step (`propagating`).
+CANCEL_UNWINDS_PUBLISH = "cancel-unwinds-publish"
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Which of the saga-safety paths this run takes (False: a run started by earlier code)."""
+
+    cancel_unwinds_publish: bool = False
+
+
+def read() -> Safety:
+    """Read every marker once, at the start of a run (each call of `patched` may add a marker)."""
+    return Safety(cancel_unwinds_publish=workflow.patched(CANCEL_UNWINDS_PUBLISH))
