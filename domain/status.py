@@ -17,6 +17,9 @@ class EscalationReason(StrEnum):
     PAYMENT_OVERDUE = "payment_overdue"
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     CAPACITY_REFUSED = "capacity_refused"
+    # A compensation (or the refund) refused for good by the platform, or still failing after
+    # `workflows.policies.COMPENSATION_STUCK_AFTER`: a person must undo it by hand.
+    COMPENSATION_STUCK = "compensation_stuck"
 
 
 class Severity(StrEnum):
@@ -30,6 +33,7 @@ SEVERITY = {
     EscalationReason.RECONCILIATION_MISMATCH: Severity.HIGH,
     EscalationReason.CAPACITY_REFUSED: Severity.HIGH,
     EscalationReason.PAYMENT_OVERDUE: Severity.LOW,
+    EscalationReason.COMPENSATION_STUCK: Severity.HIGH,
 }
 
 
@@ -61,8 +65,12 @@ class Escalation(Frozen):
 
 
 class CompensationRecord(Frozen):
+    """One outcome of one undo (or the refund). `stuck`: still failing after the bound, retrying
+    on while the unwinding goes on (a later record says how it ended); `refused`: refused for good
+    by the platform, left to a person (a `compensation_stuck` ticket stays open)."""
+
     step: str
-    outcome: Literal["done", "nothing_to_undo"]
+    outcome: Literal["done", "nothing_to_undo", "stuck", "refused"]
     at: datetime
     detail: str = ""
 

@@ -6,20 +6,29 @@ operator `reject`, a `cancel` update or a cancellation through Temporal (then sh
 further cancellation by the workflow). Each forward step registers its undo, paired with it in
 `domain.steps.COMPENSATION`, before it runs: a step that timed out may still have taken effect.
 Every undo is must-complete.
+
+Never wedged (patch `compensation-never-wedges`, `workflows.patches`): an undo refused for good
+(a non-retryable contract error) is recorded `refused` and escalates `compensation_stuck`; one
+still failing after `policies.COMPENSATION_STUCK_AFTER` is recorded `stuck`, escalates, and keeps
+retrying in its own task while the later undos and the refund run; the run ends once it finished.
 """
 
+import asyncio
+
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities import PaymentActivities
     from domain import steps
     from domain.models import PaymentStatus
     from domain.stages import Stage
-    from domain.status import CompensationRecord
+    from domain.status import CompensationRecord, EscalationReason
 
 from workflows import metrics
 from workflows.calls import must_complete
 from workflows.ending import finish
+from workflows.escalation import escalate
 from workflows.exits import SagaEnd
 from workflows.stages.notifying import notify
 from workflows.state import RunState, Undo
@@ -40,12 +49,33 @@ async def unwind(state: RunState, end: SagaEnd) -> None:
     compensating = bool(state.undo) or (end.refund and paid)
     if compensating:
         enter(state, STAGE)
+    guarded = state.safety.compensation_never_wedges
+    lingering: list[asyncio.Task[None]] = []
     for step, undo in reversed(state.undo):
-        _record(state, step, await undo())
+        if guarded:
+            await _undo_guarded(state, step, undo, lingering)
+        else:
+            _record(state, step, await undo())
     state.undo.clear()
     if end.refund and state.payment.status == PaymentStatus.SUCCEEDED:
+        if guarded:
+            await _undo_guarded(state, steps.Activity.REFUND_PAYMENT.value, _refund(state, end), [])
+        else:
+            _record(state, steps.Activity.REFUND_PAYMENT.value, await _refund(state, end)())
+    # An undo past its bound retried on meanwhile: the run ends once it has finished.
+    if lingering:
+        await workflow.wait_condition(lambda: all(task.done() for task in lingering))
+    outcome = _OUTCOME[end.stage]
+    await notify(state, outcome, f"Your upgrade {state.order.summary} {end.stage}: {end.reason}")
+    await finish(state, end.stage, end.reason)
+    if compensating:
+        metrics.record_compensated(end.stage)
+
+
+def _refund(state: RunState, end: SagaEnd) -> Undo:
+    async def refund() -> steps.CompensationResult:
         order = state.order
-        result = await must_complete(
+        return await must_complete(
             state,
             PaymentActivities.refund_payment,
             steps.RefundInput(
@@ -59,12 +89,46 @@ async def unwind(state: RunState, end: SagaEnd) -> None:
             ),
             summary=f"refund {state.paid_amount} {state.paid_currency}",
         )
-        _record(state, steps.Activity.REFUND_PAYMENT.value, result)
-    outcome = _OUTCOME[end.stage]
-    await notify(state, outcome, f"Your upgrade {state.order.summary} {end.stage}: {end.reason}")
-    await finish(state, end.stage, end.reason)
-    if compensating:
-        metrics.record_compensated(end.stage)
+
+    return refund
+
+
+async def _undo_guarded(
+    state: RunState, step: str, undo: Undo, lingering: list[asyncio.Task[None]]
+) -> None:
+    """Run one undo without letting it wedge the unwinding: wait for it up to the bound; past
+    it, escalate and leave it retrying in `lingering` (the refund is awaited to the end)."""
+    task = asyncio.create_task(_undo_or_refused(state, step, undo))
+    try:
+        await workflow.wait_condition(
+            task.done, timeout=state.stuck_after, timeout_summary=f"{step}: stuck after"
+        )
+    except TimeoutError:
+        message = f"{step} still failing after {state.stuck_after}: retrying on"
+        state.note_error(message)
+        _record_outcome(state, step, "stuck", message)
+        await escalate(state, EscalationReason.COMPENSATION_STUCK)
+        if step == steps.Activity.REFUND_PAYMENT.value:
+            await task  # the money: nothing else waits behind it, the run waits for it
+        else:
+            lingering.append(task)
+        return
+    await task
+
+
+async def _undo_or_refused(state: RunState, step: str, undo: Undo) -> None:
+    try:
+        result = await undo()
+    except ActivityError as err:
+        # Refused for good (a contract error: retrying cannot help). Recorded, escalated, and the
+        # unwinding goes on: a person undoes this step by hand (the ticket stays open).
+        message = f"{step} refused for good: {err.cause or err}"
+        state.note_error(message)
+        state.refused.append(step)
+        _record_outcome(state, step, "refused", message)
+        await escalate(state, EscalationReason.COMPENSATION_STUCK)
+        return
+    _record(state, step, result)
 
 
 _OUTCOME: dict[Stage, steps.Outcome] = {
@@ -75,8 +139,13 @@ _OUTCOME: dict[Stage, steps.Outcome] = {
 
 
 def _record(state: RunState, step: str, result: steps.CompensationResult) -> None:
-    outcome = "done" if result.applied else "nothing_to_undo"
+    _record_outcome(state, step, "done" if result.applied else "nothing_to_undo", result.detail)
+
+
+def _record_outcome(state: RunState, step: str, outcome: str, detail: str) -> None:
     state.compensations.append(
-        CompensationRecord(step=step, outcome=outcome, at=workflow.now(), detail=result.detail)
+        CompensationRecord.model_validate(
+            {"step": step, "outcome": outcome, "at": workflow.now(), "detail": detail[:500]}
+        )
     )
     publish(state)

@@ -26,6 +26,11 @@ _CAUSES = {
         "the resource scheduler has no capacity for this capability in some region: arrange "
         "capacity, then `retry`, or `approve` if it was allocated by hand, or `reject` to refund"
     ),
+    EscalationReason.COMPENSATION_STUCK: (
+        "a compensation or the refund was refused for good by the platform, or is still failing "
+        "after the bound: see the compensations (`refused` / `stuck`) in status, undo that step "
+        "by hand (docs/operations.md, compensation_stuck); the other undos and the refund went on"
+    ),
 }
 _SLA_CAUSES = {
     Stage.PROPAGATING: (
@@ -39,6 +44,8 @@ _SLA_CAUSES = {
 
 
 def likely_cause(reason: EscalationReason, stage: Stage, last_error: str | None) -> str:
+    if reason is EscalationReason.COMPENSATION_STUCK and last_error:
+        return f"{_CAUSES[reason]}; last error: {last_error}"
     if reason is not EscalationReason.ACTIVATION_SLA:
         return _CAUSES[reason]
     cause = _SLA_CAUSES.get(stage, f"the run is still in `{stage}` past the activation SLA")

@@ -111,6 +111,8 @@ async def close_tickets(state: RunState, resolution: str) -> None:
     for index, escalation in enumerate(state.escalations):
         if escalation.closed_at is not None:
             continue
+        if escalation.reason is EscalationReason.COMPENSATION_STUCK and state.refused:
+            continue  # a step refused for good waits for a person: its ticket stays open
         await must_complete(
             state,
             TicketActivities.close_ticket,

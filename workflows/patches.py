@@ -13,6 +13,10 @@ from temporalio import workflow
 # A cancel while `publish_config_version` is in flight or backing off: the rollback replays the
 # publish as a must-complete call (no cancel check) instead of a forward step (`propagating`).
 CANCEL_UNWINDS_PUBLISH = "cancel-unwinds-publish"
+# Every undo and the refund run guarded: one refused for good is recorded and escalates
+# `compensation_stuck`; one still failing after a bound escalates and retries on in the background
+# while the rest of the unwinding goes on (`compensation`).
+COMPENSATION_NEVER_WEDGES = "compensation-never-wedges"
 
 
 @dataclass(frozen=True)
@@ -20,8 +24,12 @@ class Safety:
     """Which of the saga-safety paths this run takes (False: a run started by earlier code)."""
 
     cancel_unwinds_publish: bool = False
+    compensation_never_wedges: bool = False
 
 
 def read() -> Safety:
     """Read every marker once, at the start of a run (each call of `patched` may add a marker)."""
-    return Safety(cancel_unwinds_publish=workflow.patched(CANCEL_UNWINDS_PUBLISH))
+    return Safety(
+        cancel_unwinds_publish=workflow.patched(CANCEL_UNWINDS_PUBLISH),
+        compensation_never_wedges=workflow.patched(COMPENSATION_NEVER_WEDGES),
+    )

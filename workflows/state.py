@@ -37,6 +37,7 @@ from workflows.policies import (
     POLL_RETRY,
     scaled_backoff,
     scaled_retry,
+    scaled_stuck_after,
 )
 
 # Undoes one forward step; registered before the step runs (see `compensation`).
@@ -89,6 +90,9 @@ class RunState:
         self.must_retry = scaled_retry(MUST_COMPLETE_RETRY, scale)
         self.best_effort_retry = scaled_retry(BEST_EFFORT_RETRY, scale)
         self.backoff = scaled_backoff(scale)
+        self.stuck_after = scaled_stuck_after(scale)
+        # Compensations refused for good (their `compensation_stuck` ticket stays open).
+        self.refused: list[str] = []
 
     def key(self, step: str) -> str:
         """The idempotency key of one step of this run."""
