@@ -100,6 +100,8 @@ class Attention(Frozen):
     detail: str
     since: datetime
     allowed: tuple[str, ...]
+    # `<reason>-<n>`, n counting the run's needs_attention: what a `resolve` names it by.
+    id: str | None = None
 
 
 class UpgradeStatus(Frozen):
@@ -121,6 +123,9 @@ class UpgradeStatus(Frozen):
     escalated: bool
     escalations: list[Escalation]
     attention: Attention | None = None
+    # The id a `resolve` answers now (`Resolution.attention_id`): the needs_attention's id, or
+    # `activation_sla-<n>` while escalated past the SLA in a stage that takes retry / reject.
+    attention_id: str | None = None
     # Set from the moment a `cancel` is accepted until the run has unwound.
     cancel_requested: str | None = None
     eta: Eta

@@ -258,6 +258,8 @@ class Diagnosis(Frozen):
     lagging_regions: tuple[str, ...] = ()
     likely_cause: str
     summary: str
+    # The decision this ticket asks for, if any (`Resolution.attention_id`).
+    attention_id: str | None = None
 
 
 class EscalateInput(MutatingStep):

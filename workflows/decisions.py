@@ -10,16 +10,18 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import NEEDS_ATTENTION_ERRORS, ErrorType
-    from domain.models import Resolution, ResolutionAction
+    from domain.models import MessageAck, Resolution, ResolutionAction
     from domain.stages import Stage
     from domain.status import Attention, EscalationReason
 
 from workflows.calls import check_cancel, wait
 from workflows.escalation import escalate
 from workflows.exits import Refusal, rejected
+from workflows.messages import INVALID_MESSAGE
 from workflows.state import RunState
 from workflows.visibility import enter, publish
 
@@ -52,11 +54,13 @@ async def _needs_attention(state: RunState, refusal: Refusal) -> Resolution:
     )
     state.note_error(refusal.message)
     enter(state, STAGE)
+    state.attentions += 1
     state.attention = Attention(
         reason=reason,
         detail=refusal.message,
         since=workflow.now(),
         allowed=tuple(a.value for a in ResolutionAction),
+        id=f"{reason}-{state.attentions}",
     )
     publish(state)
     await escalate(state, reason, resumed_stage=resumed)
@@ -76,7 +80,42 @@ def take_resolution(state: RunState) -> Resolution | None:
     decision, state.resolution = state.resolution, None
     if decision is not None:
         workflow.logger.info("operator decision %s: %s", decision.action, decision.note or "")
+        if decision.attention_id is not None:
+            state.decided[decision.attention_id] = decision
     return decision
+
+
+async def receive(state: RunState, resolution: Resolution) -> MessageAck:
+    """The `resolve` update (validated by `messages`): bind the decision to the problem waiting
+    now, hand it to the saga, and answer once the saga took it; a repeat of a decision taken (or
+    being taken) is a `duplicate`; a decision the run ended without taking is refused (a cancel
+    won the race), never `accepted`."""
+    named = resolution.attention_id
+    if named is not None and (
+        named in state.decided
+        or (state.resolution is not None and state.resolution.attention_id == named)
+    ):
+        await workflow.wait_condition(lambda: named in state.decided or state.stage.is_terminal)
+        return MessageAck(result="duplicate", stage=state.stage, detail=f"{named}: already taken")
+    bound = resolution.model_copy(update={"attention_id": named or state.attention_id()})
+    state.resolution = bound
+    await workflow.wait_condition(lambda: state.resolution is not bound or state.stage.is_terminal)
+    if bound.attention_id is not None:
+        taken = state.decided.get(bound.attention_id) is bound
+    else:
+        taken = state.resolution is not bound and not state.stage.is_terminal
+    if not taken:
+        if state.resolution is bound:
+            state.resolution = None
+        why = f"the upgrade ended {state.stage}" if state.stage.is_terminal else "it was dropped"
+        raise ApplicationError(
+            f"action: the decision was not applied: {why} ({state.reason or 'no reason'}) "
+            "before the run took it",
+            "action",
+            type=INVALID_MESSAGE,
+            non_retryable=True,
+        )
+    return MessageAck(result="accepted", stage=state.stage, detail=str(bound.action))
 
 
 async def wait_for_decision(state: RunState, within: timedelta, summary: str) -> None:

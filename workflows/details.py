@@ -141,9 +141,10 @@ def details_markdown(status: UpgradeStatus) -> str:
             f"**Needs attention:** `{attention.reason}` since {on_day(attention.since, day)}: "
             f"{attention.detail}"
         )
+        bound = f" --attention-id {attention.id}" if attention.id else ""
         lines.append(
             f"**Answer:** `starter.py resolve {status.order_id} --action "
-            f"{'|'.join(attention.allowed)}`"
+            f"{'|'.join(attention.allowed)}{bound}`"
         )
     for e in status.escalations:
         where = f"opened {on_day(e.opened_at, day)} in `{e.stage}`"

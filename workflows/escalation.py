@@ -61,6 +61,7 @@ async def escalate(
         lagging_regions=lagging,
         likely_cause=likely_cause(reason, stage, record.last_error if record else None),
         summary=state.order.summary,
+        attention_id=state.attention_id(),
     )
     # Its own task, awaited through a shield: a cancel arriving meanwhile must not lose a
     # ticket the platform may already have opened (it is closed when the run ends).

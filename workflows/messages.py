@@ -29,6 +29,13 @@ def validate_notice(state: RunState, notice: PaymentNotice) -> None:
 
 
 def validate_resolution(state: RunState, resolution: Resolution) -> None:
+    named = resolution.attention_id
+    if named is not None:
+        _check_bound(state, resolution, named)
+        if named in state.decided or (
+            state.resolution is not None and state.resolution.attention_id == named
+        ):
+            return  # a repeat of the decision taken (or being taken): answered `duplicate`
     if state.resolution is not None or state.cancel is not None:
         _reject("action", "another decision is being applied; try again")
     if state.stage is Stage.NEEDS_ATTENTION and state.attention is not None:
@@ -48,6 +55,26 @@ def validate_resolution(state: RunState, resolution: Resolution) -> None:
         f"the upgrade is in stage {state.stage}: decisions are taken only in needs_attention "
         "(or while escalated past the activation SLA)",
     )
+
+
+def _check_bound(state: RunState, resolution: Resolution, named: str) -> None:
+    """A decision names the problem it answers: refuse one for another problem, a stale one, or
+    a different decision for a problem already decided."""
+    taken = state.decided.get(named)
+    if taken is None and state.resolution is not None and state.resolution.attention_id == named:
+        taken = state.resolution
+    if taken is not None:
+        if taken.action is not resolution.action:
+            _reject(
+                "attention_id",
+                f"{named} was already decided ({taken.action}): a different decision for it is "
+                "refused",
+            )
+        return
+    current = state.attention_id()
+    if named != current:
+        waiting = f"the one waiting now is {current}" if current else "none is waiting now"
+        _reject("attention_id", f"{named} is not the problem waiting for a decision ({waiting})")
 
 
 def validate_cancel(state: RunState, request: CancelRequest) -> None:

@@ -67,6 +67,9 @@ class RunState:
         self.undo: list[tuple[str, Undo]] = []
         self.attention: Attention | None = None
         self.resolution: Resolution | None = None
+        # needs_attention so far (numbers their ids), and every decision taken, by the id it answered.
+        self.attentions = 0
+        self.decided: dict[str, Resolution] = {}
         self.cancel: CancelRequest | None = None
         self.paid_amount: Decimal = input.order.amount
         self.paid_currency = input.order.currency
@@ -104,6 +107,17 @@ class RunState:
     def ticketed(self) -> set[EscalationReason]:
         """Reasons with a ticket open or being opened: at most one ticket per order and reason."""
         return {e.reason for e in self.escalations} | self.escalating
+
+    def attention_id(self) -> str | None:
+        """The id of the problem a decision answers now, if one is waited for."""
+        if self.stage is Stage.NEEDS_ATTENTION and self.attention is not None:
+            return self.attention.id
+        if self.stage in (Stage.PROPAGATING, Stage.ALLOCATING_RESOURCES) and self.sla_fired:
+            taken = sum(
+                1 for key in self.decided if key.startswith(EscalationReason.ACTIVATION_SLA)
+            )
+            return f"{EscalationReason.ACTIVATION_SLA}-{taken + 1}"
+        return None
 
     def current_record(self) -> StageRecord | None:
         """The record of the forward stage the run is in (or parked from)."""

@@ -15,15 +15,17 @@ from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from client import upgrades
 from domain import steps
 from domain.errors import ErrorType
-from domain.models import CancelRequest
+from domain.models import CancelRequest, Resolution
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
+from service.worker_setup import build_worker
 from tests.support.fakes import FakePlatform
 from tests.support.saga_runs import fake_worker, make_order, record_histories, send, start
 from workflows.upgrade import UpgradeActivation
@@ -223,3 +225,116 @@ async def test_an_undo_still_failing_after_the_bound_escalates_and_does_not_hold
         ("rollback_config", "done"),
     ]
     assert final.escalations[0].closed_at is not None  # it finished: the ticket is closed
+
+
+# --- finding 10: a decision is bound to the problem it answers ---------------------------------
+
+
+def capturing_escalate(fake: Scripted, diagnoses: list[steps.Diagnosis]) -> None:
+    @activity.defn(name=steps.Activity.ESCALATE)
+    async def escalate(arg: steps.EscalateInput) -> steps.EscalateResult:
+        fake._record(arg, arg.reason)
+        diagnoses.append(arg.diagnosis)
+        return steps.EscalateResult(ticket_id=f"TCK-{arg.reason}")
+
+    fake.replaced["escalate"] = escalate
+
+
+async def rejected_naming(handle: WorkflowHandle[Any, Any], resolution: Resolution) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await send(handle, UpgradeActivation.resolve, resolution)
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.message
+
+
+async def test_a_decision_answers_only_the_problem_it_names_and_a_repeat_is_a_duplicate(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(reconcile_refusals=2)
+    diagnoses: list[steps.Diagnosis] = []
+    capturing_escalate(fake, diagnoses)
+    order = make_order("ORD-DECISION-IDS")
+    first, second = "reconciliation_mismatch-1", "reconciliation_mismatch-2"
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        waiting = await until(ts_env, handle, lambda s: s.attention is not None, "a refusal")
+        assert waiting.attention is not None and waiting.attention.id == first
+        assert waiting.attention_id == first
+        retry = Resolution(action="retry", attention_id=first)
+        assert (await send(handle, UpgradeActivation.resolve, retry)).result == "accepted"
+        again = await until(
+            ts_env, handle, lambda s: s.attention_id == second, "the second refusal"
+        )
+        assert again.stage is Stage.NEEDS_ATTENTION
+        # The same retry re-sent (after a timeout, say) is recognised, not applied to the second.
+        repeat = await send(handle, UpgradeActivation.resolve, retry)
+        assert repeat.result == "duplicate"
+        assert (await status_of(handle)).attention_id == second
+        stale = await rejected_naming(handle, Resolution(action="approve", attention_id=first))
+        assert stale.startswith("attention_id:") and "already decided" in stale
+        other = await rejected_naming(
+            handle, Resolution(action="approve", attention_id="capacity_refused-9")
+        )
+        assert other.startswith("attention_id:") and second in other
+        approve = Resolution(action="approve", attention_id=second)
+        assert (await send(handle, UpgradeActivation.resolve, approve)).result == "accepted"
+        final = await until(ts_env, handle, ended, "the run ending")
+    await record_histories(ts_env.client, handle, "decision-ids-retry-repeat-approve")
+    assert final.stage is Stage.ACTIVE
+    assert fake.names().count("reconcile_order") == 2
+    assert [d.attention_id for d in diagnoses] == [first]  # one ticket per reason: the first
+
+
+async def test_a_decision_dropped_by_a_concurrent_cancel_is_never_answered_accepted(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(reconcile_refusals=1)
+    order = make_order("ORD-DECISION-DROPPED")
+    # No workflow cache: no sticky queue, so the next worker gets the run's next task at once.
+    async with build_worker(
+        ts_env.client, task_queue=task_queue, activities=fake.activities(), max_cached_workflows=0
+    ):
+        handle = await start(ts_env.client, order, task_queue)
+        await until(ts_env, handle, lambda s: s.attention is not None, "a refusal")
+    # No worker: both messages wait at the server and reach the run in one workflow task, the
+    # decision first; the cancel then ends the run before the saga takes the decision.
+    resolving = asyncio.create_task(
+        send(handle, UpgradeActivation.resolve, Resolution(action="approve"))
+    )
+    await asyncio.sleep(0.5)
+    cancelling = asyncio.create_task(
+        send(handle, UpgradeActivation.cancel, CancelRequest(reason="customer asked"))
+    )
+    await asyncio.sleep(0.5)
+    async with fake_worker(ts_env.client, task_queue, fake):
+        ack = await asyncio.wait_for(cancelling, 60)
+        with pytest.raises(WorkflowUpdateFailedError) as dropped:
+            await asyncio.wait_for(resolving, 60)
+        final = await until(ts_env, handle, ended, "the run ending")
+    assert ack.result == "accepted" and final.stage is Stage.CANCELLED
+    cause = dropped.value.cause
+    assert isinstance(cause, ApplicationError) and "not applied" in cause.message
+    assert "update_billing_plan" not in fake.names()
+
+
+async def test_the_cli_and_ingress_client_fill_in_the_problem_waiting_now(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(capacity_refusals=1)
+    order = make_order("ORD-DECISION-FILLED", features=("ai.conversational_multimodal",))
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await until(ts_env, handle, lambda s: s.attention is not None, "a refusal")
+        bare = Resolution(action="retry")
+        bound = await upgrades.bound_to_waiting(ts_env.client, order.order_id, bare)
+        assert bound.attention_id == "capacity_refused-1"
+        named = Resolution(action="retry", attention_id="capacity_refused-7")
+        assert await upgrades.bound_to_waiting(ts_env.client, order.order_id, named) == named
+        ack = await upgrades.resolve(ts_env.client, order.order_id, bare)
+        assert ack.result == "accepted"
+        # The same decision, re-sent with the id it was bound to: recognised, not applied again.
+        assert (await send(handle, UpgradeActivation.resolve, bound)).result == "duplicate"
+        final = await until(ts_env, handle, ended, "the run ending")
+    assert final.stage is Stage.ACTIVE
+    assert fake.names().count("allocate_resources") == 2
