@@ -17,6 +17,9 @@ CANCEL_UNWINDS_PUBLISH = "cancel-unwinds-publish"
 # `compensation_stuck`; one still failing after a bound escalates and retries on in the background
 # while the rest of the unwinding goes on (`compensation`).
 COMPENSATION_NEVER_WEDGES = "compensation-never-wedges"
+# A payment poll answered after a `cancel` arrived: its result is recorded before the saga ends,
+# so a `succeeded` payment is refunded by the unwinding (`calls.interruptible`, `awaiting_payment`).
+CANCEL_KEEPS_POLLED_PAYMENT = "cancel-keeps-polled-payment"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Safety:
 
     cancel_unwinds_publish: bool = False
     compensation_never_wedges: bool = False
+    cancel_keeps_polled_payment: bool = False
 
 
 def read() -> Safety:
@@ -32,4 +36,5 @@ def read() -> Safety:
     return Safety(
         cancel_unwinds_publish=workflow.patched(CANCEL_UNWINDS_PUBLISH),
         compensation_never_wedges=workflow.patched(COMPENSATION_NEVER_WEDGES),
+        cancel_keeps_polled_payment=workflow.patched(CANCEL_KEEPS_POLLED_PAYMENT),
     )

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from client import upgrades
 from domain import steps
 from domain.errors import ErrorType
-from domain.models import CancelRequest, Resolution
+from domain.models import CancelRequest, PaymentStatus, Resolution
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
 from service.worker_setup import build_worker
@@ -338,3 +338,28 @@ async def test_the_cli_and_ingress_client_fill_in_the_problem_waiting_now(
         final = await until(ts_env, handle, ended, "the run ending")
     assert final.stage is Stage.ACTIVE
     assert fake.names().count("allocate_resources") == 2
+
+
+# --- finding 5: a cancel that races a payment poll keeps what the poll saw ---------------------
+
+
+async def test_a_cancel_racing_a_poll_that_sees_the_payment_refunds_it(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(block_polls=True, payment_statuses=[PaymentStatus.SUCCEEDED])
+    order = make_order("ORD-CANCEL-WHILE-PAYING")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await asyncio.wait_for(fake.poll_started.wait(), 60)
+        cancelling = asyncio.create_task(
+            send(handle, UpgradeActivation.cancel, CancelRequest(reason="customer asked"))
+        )
+        await until(ts_env, handle, lambda s: s.cancel_requested is not None, "the cancel")
+        fake.release_polls.set()  # the channel answers: the payment succeeded
+        final = await until(ts_env, handle, ended, "the run ending")
+        ack = await asyncio.wait_for(cancelling, 60)
+    await record_histories(ts_env.client, handle, "cancel-racing-a-successful-poll")
+    assert ack.result == "accepted" and final.stage is Stage.CANCELLED
+    assert final.payment.status == PaymentStatus.SUCCEEDED
+    assert steps_undone(final) == ["refund_payment"]
+    assert fake.effects == ["refund"]

@@ -192,6 +192,11 @@ def _extend_deadline_for_review(state: RunState) -> None:
 async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -> None:
     order = state.order
     state.payment = state.payment.model_copy(update={"polls": state.payment.polls + 1})
+
+    def polled(result: steps.PaymentStatusResult) -> None:
+        if result.status is not PaymentStatus.PENDING and not state.payment_settled():
+            _record_payment(state, result.status, result.amount, result.currency, via="polling")
+
     try:
         result = await interruptible(
             state,
@@ -208,14 +213,15 @@ async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -
             retry=state.poll_retry,
             # A pushed notification (or an alarm) ends the wait at once; the poll is abandoned.
             until=until,
+            # A cancel that raced the poll: a payment it saw is recorded, and refunded on unwind.
+            on_late=polled if state.safety.cancel_keeps_polled_payment else None,
         )
     except ActivityError as err:
         state.note_error(f"payment poll failed: {err.cause or err}")
         return
     if result is None:
         return
-    if result.status is not PaymentStatus.PENDING and not state.payment_settled():
-        _record_payment(state, result.status, result.amount, result.currency, via="polling")
+    polled(result)
 
 
 def _maybe_continue_as_new(state: RunState) -> None:
