@@ -20,6 +20,9 @@ class EscalationReason(StrEnum):
     # A compensation (or the refund) refused for good by the platform, or still failing after
     # `workflows.policies.COMPENSATION_STUCK_AFTER`: a person must undo it by hand.
     COMPENSATION_STUCK = "compensation_stuck"
+    # Money the channel captured that this run cannot apply (a `succeeded` after `failed`, or a
+    # payment found when an unpaid run ends): refunded by the run; the ticket is the record.
+    UNAPPLIED_PAYMENT = "unapplied_payment"
 
 
 class Severity(StrEnum):
@@ -34,6 +37,7 @@ SEVERITY = {
     EscalationReason.CAPACITY_REFUSED: Severity.HIGH,
     EscalationReason.PAYMENT_OVERDUE: Severity.LOW,
     EscalationReason.COMPENSATION_STUCK: Severity.HIGH,
+    EscalationReason.UNAPPLIED_PAYMENT: Severity.NORMAL,
 }
 
 
@@ -91,6 +95,8 @@ class PaymentProgress(Frozen):
     deadline: datetime | None = None
     expires_at: datetime | None = None
     notices: int = 0
+    # The channel reported `succeeded` after `failed` on this transaction: money the run refunds.
+    succeeded_after_failed: bool = False
 
 
 class Attention(Frozen):

@@ -45,8 +45,18 @@ def register(state: RunState, forward: steps.Activity, undo: Undo) -> None:
 async def unwind(state: RunState, end: SagaEnd) -> None:
     """Undo what was done, newest first; refund when money was taken; tell the customer."""
     state.end_stage()
+    # From here on a payment notice is refused as "ended" (`messages`): the ingress hands it to
+    # the custody path; this run refunds only what it has recorded.
+    state.ending = end
     paid = state.payment.status == PaymentStatus.SUCCEEDED
-    compensating = bool(state.undo) or (end.refund and paid)
+    if state.safety.succeeded_after_failed_refunded:
+        # Every payment captured is refunded when the run does not activate; one the run would
+        # not have refunded (its end says no refund) gets a ticket as its record.
+        captured = paid or state.payment.succeeded_after_failed
+        refund_due, unapplied = captured, captured and not end.refund
+    else:
+        refund_due, unapplied = end.refund and paid, False
+    compensating = bool(state.undo) or refund_due
     if compensating:
         enter(state, STAGE)
     guarded = state.safety.compensation_never_wedges
@@ -57,7 +67,13 @@ async def unwind(state: RunState, end: SagaEnd) -> None:
         else:
             _record(state, step, await undo())
     state.undo.clear()
-    if end.refund and state.payment.status == PaymentStatus.SUCCEEDED:
+    if unapplied:
+        await escalate(state, EscalationReason.UNAPPLIED_PAYMENT)
+    if state.safety.succeeded_after_failed_refunded:
+        refunding = refund_due
+    else:  # runs started before the patch read the status again here
+        refunding = end.refund and state.payment.status == PaymentStatus.SUCCEEDED
+    if refunding:
         if guarded:
             await _undo_guarded(state, steps.Activity.REFUND_PAYMENT.value, _refund(state, end), [])
         else:

@@ -26,6 +26,11 @@ _CAUSES = {
         "the resource scheduler has no capacity for this capability in some region: arrange "
         "capacity, then `retry`, or `approve` if it was allocated by hand, or `reject` to refund"
     ),
+    EscalationReason.UNAPPLIED_PAYMENT: (
+        "the channel captured a payment this run cannot apply (it reported `succeeded` after "
+        "`failed`, or the payment was found while the unpaid order was ending): the run refunds "
+        "it; check the refund in the compensations and the channel's ledger, tell the customer"
+    ),
     EscalationReason.COMPENSATION_STUCK: (
         "a compensation or the refund was refused for good by the platform, or is still failing "
         "after the bound: see the compensations (`refused` / `stuck`) in status, undo that step "

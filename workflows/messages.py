@@ -10,7 +10,13 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import CancelRequest, PaymentNotice, Resolution, ResolutionAction
+    from domain.models import (
+        CancelRequest,
+        PaymentNotice,
+        PaymentStatus,
+        Resolution,
+        ResolutionAction,
+    )
     from domain.stages import CANCELLABLE_STAGES, Stage
 
 from workflows.state import RunState
@@ -23,6 +29,11 @@ def validate_notice(state: RunState, notice: PaymentNotice) -> None:
         state.stage is Stage.COMPENSATING and not state.payment_settled()
     ):
         _reject("order_id", f"the upgrade has ended ({state.stage}): {state.reason}")
+    ending = state.ending
+    if ending is not None and state.payment.status != PaymentStatus.SUCCEEDED:
+        # An unpaid (or failed) run that is ending applies no payment any more: refused, so that
+        # the ingress hands the notice to the custody path instead of it being kept here.
+        _reject("order_id", f"the upgrade has ended ({ending.stage}): {ending.reason}")
     mismatch = notice.mismatch_with(state.order)
     if mismatch is not None:
         _reject(mismatch.field, mismatch.message)

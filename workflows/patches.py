@@ -20,6 +20,10 @@ COMPENSATION_NEVER_WEDGES = "compensation-never-wedges"
 # A payment poll answered after a `cancel` arrived: its result is recorded before the saga ends,
 # so a `succeeded` payment is refunded by the unwinding (`calls.interruptible`, `awaiting_payment`).
 CANCEL_KEEPS_POLLED_PAYMENT = "cancel-keeps-polled-payment"
+# A `succeeded` notice after a `failed` one on the same transaction is money captured: recorded,
+# and refunded by the unwinding with an `unapplied_payment` ticket (`awaiting_payment`,
+# `compensation`); every captured payment is refunded when the run does not activate.
+SUCCEEDED_AFTER_FAILED_REFUNDED = "succeeded-after-failed-refunded"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Safety:
     cancel_unwinds_publish: bool = False
     compensation_never_wedges: bool = False
     cancel_keeps_polled_payment: bool = False
+    succeeded_after_failed_refunded: bool = False
 
 
 def read() -> Safety:
@@ -37,4 +42,5 @@ def read() -> Safety:
         cancel_unwinds_publish=workflow.patched(CANCEL_UNWINDS_PUBLISH),
         compensation_never_wedges=workflow.patched(COMPENSATION_NEVER_WEDGES),
         cancel_keeps_polled_payment=workflow.patched(CANCEL_KEEPS_POLLED_PAYMENT),
+        succeeded_after_failed_refunded=workflow.patched(SUCCEEDED_AFTER_FAILED_REFUNDED),
     )

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.upgrade_input import UpgradeInput
 
 from workflows.alarms import Alarm
+from workflows.exits import SagaEnd
 from workflows.patches import Safety
 from workflows.policies import (
     BEST_EFFORT_RETRY,
@@ -71,6 +72,8 @@ class RunState:
         self.attentions = 0
         self.decided: dict[str, Resolution] = {}
         self.cancel: CancelRequest | None = None
+        # Set when the run starts unwinding: how it ends (`compensation.unwind`).
+        self.ending: SagaEnd | None = None
         self.paid_amount: Decimal = input.order.amount
         self.paid_currency = input.order.currency
         self.activation_deadline: datetime | None = None

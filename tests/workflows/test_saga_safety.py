@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from client import upgrades
 from domain import steps
 from domain.errors import ErrorType
-from domain.models import CancelRequest, PaymentStatus, Resolution
+from domain.models import CancelRequest, PaymentNotice, PaymentStatus, Resolution
 from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
 from service.worker_setup import build_worker
@@ -363,3 +363,79 @@ async def test_a_cancel_racing_a_poll_that_sees_the_payment_refunds_it(
     assert final.payment.status == PaymentStatus.SUCCEEDED
     assert steps_undone(final) == ["refund_payment"]
     assert fake.effects == ["refund"]
+
+
+# --- finding 1: `succeeded` after `failed` on the same transaction is money, not a duplicate ---
+
+
+def notice_of(order: Any, status: PaymentStatus) -> PaymentNotice:
+    return PaymentNotice(
+        order_id=order.order_id,
+        transaction_id=order.transaction_id,
+        amount=order.amount,
+        status=status,
+    )
+
+
+async def test_succeeded_after_failed_in_the_run_is_recorded_refunded_and_ticketed(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(payment_statuses=[PaymentStatus.PENDING])
+    order = make_order("ORD-FAILED-THEN-PAID")
+    async with build_worker(
+        ts_env.client, task_queue=task_queue, activities=fake.activities(), max_cached_workflows=0
+    ):
+        handle = await start(ts_env.client, order, task_queue)
+        await until(ts_env, handle, lambda s: s.payment.polls >= 1, "a first poll")
+    # No worker: both notices reach the run in one workflow task, before the saga acts on either.
+    failed = asyncio.create_task(
+        send(handle, UpgradeActivation.confirm_payment, notice_of(order, PaymentStatus.FAILED))
+    )
+    await asyncio.sleep(0.5)
+    succeeded = asyncio.create_task(
+        send(handle, UpgradeActivation.confirm_payment, notice_of(order, PaymentStatus.SUCCEEDED))
+    )
+    await asyncio.sleep(0.5)
+    async with fake_worker(ts_env.client, task_queue, fake):
+        acks = [await asyncio.wait_for(failed, 60), await asyncio.wait_for(succeeded, 60)]
+        final = await until(ts_env, handle, ended, "the run ending")
+    await record_histories(ts_env.client, handle, "succeeded-after-failed-refunded")
+    assert [a.result for a in acks] == ["accepted", "accepted"]
+    assert final.stage is Stage.FAILED and final.payment.succeeded_after_failed
+    assert steps_undone(final) == ["refund_payment"] and fake.effects == ["refund"]
+    assert [e.reason for e in final.escalations] == [EscalationReason.UNAPPLIED_PAYMENT]
+
+
+async def test_succeeded_after_failed_while_the_run_ends_is_refused_as_ended(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(payment_statuses=[PaymentStatus.PENDING])
+    telling, told = asyncio.Event(), asyncio.Event()
+
+    @activity.defn(name=steps.Activity.NOTIFY_CUSTOMER)
+    async def notify_customer(arg: steps.NotifyInput) -> None:
+        fake._record(arg, arg.outcome)
+        telling.set()
+        await told.wait()
+
+    fake.replaced["notify_customer"] = notify_customer
+    order = make_order("ORD-FAILED-THEN-PAID-LATE")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await send(
+            handle, UpgradeActivation.confirm_payment, notice_of(order, PaymentStatus.FAILED)
+        )
+        await asyncio.wait_for(telling.wait(), 60)  # the run is ending: telling the customer
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await send(
+                handle,
+                UpgradeActivation.confirm_payment,
+                notice_of(order, PaymentStatus.SUCCEEDED),
+            )
+        told.set()
+        final = await until(ts_env, handle, ended, "the run ending")
+    cause = refused.value.cause
+    # Refused naming `order_id` ("has ended"): the ingress hands such a notice to custody.
+    assert isinstance(cause, ApplicationError) and cause.details[0] == "order_id"
+    assert cause.message.startswith("order_id: the upgrade has ended (failed)")
+    assert final.stage is Stage.FAILED and "refund" not in fake.effects

@@ -143,6 +143,22 @@ def _alarms_rung(state: RunState) -> tuple[bool, bool]:
 def accept_notice(state: RunState, notice: PaymentNotice) -> MessageAck:
     """The `confirm_payment` update (validated by `messages`): record a notice once."""
     key = f"{notice.transaction_id}:{notice.status}"
+    if (
+        state.safety.succeeded_after_failed_refunded
+        and state.payment.status == PaymentStatus.FAILED
+        and notice.status is PaymentStatus.SUCCEEDED
+        and key not in state.seen_notices
+    ):
+        # The channel took the money after saying it failed: the run still ends `failed` (the
+        # saga has acted on the failure), but the money is recorded here and refunded on unwind.
+        state.seen_notices.add(key)
+        state.paid_amount, state.paid_currency = notice.amount, notice.currency
+        state.payment = state.payment.model_copy(
+            update={"notices": state.payment.notices + 1, "succeeded_after_failed": True}
+        )
+        return MessageAck(
+            result="accepted", stage=state.stage, detail="payment succeeded after failed: refunded"
+        )
     if state.payment_settled() or key in state.seen_notices:
         return MessageAck(result="duplicate", stage=state.stage, detail="already recorded")
     state.seen_notices.add(key)
