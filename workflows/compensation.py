@@ -30,6 +30,7 @@ from workflows.calls import must_complete
 from workflows.ending import finish
 from workflows.escalation import escalate
 from workflows.exits import SagaEnd
+from workflows.stages.awaiting_payment import read_once_more
 from workflows.stages.notifying import notify
 from workflows.state import RunState, Undo
 from workflows.visibility import enter, publish
@@ -48,6 +49,12 @@ async def unwind(state: RunState, end: SagaEnd) -> None:
     # From here on a payment notice is refused as "ended" (`messages`): the ingress hands it to
     # the custody path; this run refunds only what it has recorded.
     state.ending = end
+    if (
+        state.safety.unpaid_reads_channel_once_more
+        and not state.payment_settled()
+        and end.stage in (Stage.CANCELLED, Stage.EXPIRED)
+    ):
+        await read_once_more(state)
     paid = state.payment.status == PaymentStatus.SUCCEEDED
     if state.safety.succeeded_after_failed_refunded:
         # Every payment captured is refunded when the run does not activate; one the run would

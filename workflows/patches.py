@@ -24,6 +24,9 @@ CANCEL_KEEPS_POLLED_PAYMENT = "cancel-keeps-polled-payment"
 # and refunded by the unwinding with an `unapplied_payment` ticket (`awaiting_payment`,
 # `compensation`); every captured payment is refunded when the run does not activate.
 SUCCEEDED_AFTER_FAILED_REFUNDED = "succeeded-after-failed-refunded"
+# Before a run ends unpaid (expiry, or a cancel before the payment), it reads the channel once
+# more (must-complete); a payment found is recorded and refunded (`compensation`).
+UNPAID_READS_CHANNEL_ONCE_MORE = "unpaid-reads-channel-once-more"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Safety:
     compensation_never_wedges: bool = False
     cancel_keeps_polled_payment: bool = False
     succeeded_after_failed_refunded: bool = False
+    unpaid_reads_channel_once_more: bool = False
 
 
 def read() -> Safety:
@@ -43,4 +47,5 @@ def read() -> Safety:
         compensation_never_wedges=workflow.patched(COMPENSATION_NEVER_WEDGES),
         cancel_keeps_polled_payment=workflow.patched(CANCEL_KEEPS_POLLED_PAYMENT),
         succeeded_after_failed_refunded=workflow.patched(SUCCEEDED_AFTER_FAILED_REFUNDED),
+        unpaid_reads_channel_once_more=workflow.patched(UNPAID_READS_CHANNEL_ONCE_MORE),
     )

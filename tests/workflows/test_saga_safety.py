@@ -439,3 +439,39 @@ async def test_succeeded_after_failed_while_the_run_ends_is_refused_as_ended(
     assert isinstance(cause, ApplicationError) and cause.details[0] == "order_id"
     assert cause.message.startswith("order_id: the upgrade has ended (failed)")
     assert final.stage is Stage.FAILED and "refund" not in fake.effects
+
+
+# --- finding 4: before deciding "unpaid", the run reads the channel once more -------------------
+
+
+async def test_a_cancel_before_payment_reads_the_channel_once_more_and_refunds_what_it_finds(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    # The first poll sees nothing; the customer pays while the run waits for the next one.
+    fake = Scripted(payment_statuses=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED])
+    order = make_order("ORD-CANCEL-UNPAID-BUT-PAID")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await until(ts_env, handle, lambda s: s.payment.polls >= 1, "a first poll")
+        ack = await send(handle, UpgradeActivation.cancel, CancelRequest(reason="changed mind"))
+        final = await until(ts_env, handle, ended, "the run ending")
+    await record_histories(ts_env.client, handle, "cancel-unpaid-reads-once-more-refunds")
+    assert ack.result == "accepted" and final.stage is Stage.CANCELLED
+    assert fake.names().count("confirm_payment_status") == 2
+    assert final.payment.status == PaymentStatus.SUCCEEDED
+    assert steps_undone(final) == ["refund_payment"] and fake.effects == ["refund"]
+
+
+async def test_a_cancel_of_an_unpaid_run_that_stays_unpaid_refunds_nothing(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted(payment_statuses=[PaymentStatus.PENDING])
+    order = make_order("ORD-CANCEL-UNPAID")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        await until(ts_env, handle, lambda s: s.payment.polls >= 1, "a first poll")
+        await send(handle, UpgradeActivation.cancel, CancelRequest(reason="changed mind"))
+        final = await until(ts_env, handle, ended, "the run ending")
+    await record_histories(ts_env.client, handle, "cancel-unpaid-reads-once-more-nothing")
+    assert final.stage is Stage.CANCELLED and final.compensations == []
+    assert fake.names().count("confirm_payment_status") == 2 and fake.effects == []

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.upgrade_input import PaymentCarry
 
 from workflows.alarms import Alarm
-from workflows.calls import inline, interruptible, wait
+from workflows.calls import inline, interruptible, must_complete, wait
 from workflows.escalation import escalate, start_activation_sla
 from workflows.exits import SagaEnd
 from workflows.state import RunState
@@ -210,8 +210,7 @@ async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -
     state.payment = state.payment.model_copy(update={"polls": state.payment.polls + 1})
 
     def polled(result: steps.PaymentStatusResult) -> None:
-        if result.status is not PaymentStatus.PENDING and not state.payment_settled():
-            _record_payment(state, result.status, result.amount, result.currency, via="polling")
+        record_polled(state, result)
 
     try:
         result = await interruptible(
@@ -238,6 +237,36 @@ async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -
     if result is None:
         return
     polled(result)
+
+
+def record_polled(state: RunState, result: steps.PaymentStatusResult) -> None:
+    """Record what a poll of the channel saw, unless the payment is settled already."""
+    if result.status is not PaymentStatus.PENDING and not state.payment_settled():
+        _record_payment(state, result.status, result.amount, result.currency, via="polling")
+
+
+async def read_once_more(state: RunState) -> None:
+    """Before the run decides "unpaid": one more read of the channel, must-complete (a payment
+    it finds is recorded, and the unwinding refunds it)."""
+    order = state.order
+    try:
+        result = await must_complete(
+            state,
+            PaymentActivities.confirm_payment_status,
+            steps.PaymentStatusInput(
+                order_id=order.order_id,
+                transaction_id=order.transaction_id,
+                payment_method=order.payment_method,
+                amount=order.amount,
+                currency=order.currency,
+                wait_s=0.0,
+            ),
+            summary=f"read {order.payment_method} once more before ending unpaid",
+        )
+    except ActivityError as err:  # refused for good: the custody path takes a later notice
+        state.note_error(f"last payment read failed: {err.cause or err}")
+        return
+    record_polled(state, result)
 
 
 def _maybe_continue_as_new(state: RunState) -> None:
