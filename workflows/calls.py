@@ -195,7 +195,9 @@ def inline(wait: timedelta) -> timedelta:
 def _refusal_of(err: ActivityError) -> Refusal | None:
     cause = err.cause
     if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type:
-        return Refusal(cause.type, cause.message)
+        details = cause.details[0] if cause.details else None
+        field = details.get("field") if isinstance(details, dict) else None
+        return Refusal(cause.type, cause.message, str(field) if field else None)
     return None
 
 

@@ -98,6 +98,7 @@ async def unwind(state: RunState, end: SagaEnd) -> None:
 def _refund(state: RunState, end: SagaEnd) -> Undo:
     async def refund() -> steps.CompensationResult:
         order = state.order
+        amount = state.paid_amount - state.refunded  # a surplus refunded earlier is not again
         return await must_complete(
             state,
             PaymentActivities.refund_payment,
@@ -106,11 +107,11 @@ def _refund(state: RunState, end: SagaEnd) -> Undo:
                 idempotency_key=state.key("refund_payment"),
                 transaction_id=order.transaction_id,
                 payment_method=order.payment_method,
-                amount=state.paid_amount,
+                amount=amount,
                 currency=state.paid_currency,
                 reason=end.reason,
             ),
-            summary=f"refund {state.paid_amount} {state.paid_currency}",
+            summary=f"refund {amount} {state.paid_currency}",
         )
 
     return refund

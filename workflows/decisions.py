@@ -28,8 +28,17 @@ from workflows.visibility import enter, publish
 STAGE = Stage.NEEDS_ATTENTION
 
 
-async def decided(state: RunState, attempt: Callable[[], Awaitable[None]]) -> None:
-    """Run `attempt`; on a refusal a person must decide, park in needs_attention and obey."""
+async def decided(
+    state: RunState,
+    attempt: Callable[[], Awaitable[None]],
+    *,
+    overriding: Callable[[Refusal], bool] | None = None,
+) -> None:
+    """Run `attempt`; on a refusal a person must decide, park in needs_attention and obey.
+
+    With `overriding`, `approve` overrides only the check that refused: `overriding` records it
+    (and says whether it can be overridden at all; if not, only retry / reject are offered) and
+    the attempt runs again, every other check with it."""
     while True:
         try:
             await attempt()
@@ -37,15 +46,20 @@ async def decided(state: RunState, attempt: Callable[[], Awaitable[None]]) -> No
         except Refusal as refusal:
             if refusal.error_type not in NEEDS_ATTENTION_ERRORS:
                 raise
-            decision = await _needs_attention(state, refusal)
+            can_approve = overriding is None or overriding(refusal)
+            decision = await _needs_attention(state, refusal, can_approve=can_approve)
         if decision.action is ResolutionAction.APPROVE:
+            if overriding is not None:
+                continue  # the approved check is overridden now; the others run again
             return
         if decision.action is ResolutionAction.REJECT:
             raise rejected(decision)
         # retry: loop and run the stage again
 
 
-async def _needs_attention(state: RunState, refusal: Refusal) -> Resolution:
+async def _needs_attention(
+    state: RunState, refusal: Refusal, *, can_approve: bool = True
+) -> Resolution:
     resumed = state.stage
     reason = (
         EscalationReason.CAPACITY_REFUSED
@@ -59,7 +73,9 @@ async def _needs_attention(state: RunState, refusal: Refusal) -> Resolution:
         reason=reason,
         detail=refusal.message,
         since=workflow.now(),
-        allowed=tuple(a.value for a in ResolutionAction),
+        allowed=tuple(
+            a.value for a in ResolutionAction if can_approve or a is not ResolutionAction.APPROVE
+        ),
         id=f"{reason}-{state.attentions}",
     )
     publish(state)

@@ -27,6 +27,9 @@ SUCCEEDED_AFTER_FAILED_REFUNDED = "succeeded-after-failed-refunded"
 # Before a run ends unpaid (expiry, or a cancel before the payment), it reads the channel once
 # more (must-complete); a payment found is recorded and refunded (`compensation`).
 UNPAID_READS_CHANNEL_ONCE_MORE = "unpaid-reads-channel-once-more"
+# `approve` of a reconciliation refusal overrides that check only: `reconcile_order` still runs
+# (other checks, the transaction claimed), and an approved overpayment refunds the surplus.
+APPROVE_STILL_RECONCILES = "approve-still-reconciles"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Safety:
     cancel_keeps_polled_payment: bool = False
     succeeded_after_failed_refunded: bool = False
     unpaid_reads_channel_once_more: bool = False
+    approve_still_reconciles: bool = False
 
 
 def read() -> Safety:
@@ -48,4 +52,5 @@ def read() -> Safety:
         cancel_keeps_polled_payment=workflow.patched(CANCEL_KEEPS_POLLED_PAYMENT),
         succeeded_after_failed_refunded=workflow.patched(SUCCEEDED_AFTER_FAILED_REFUNDED),
         unpaid_reads_channel_once_more=workflow.patched(UNPAID_READS_CHANNEL_ONCE_MORE),
+        approve_still_reconciles=workflow.patched(APPROVE_STILL_RECONCILES),
     )

@@ -75,6 +75,8 @@ class RunState:
         # Set when the run starts unwinding: how it ends (`compensation.unwind`).
         self.ending: SagaEnd | None = None
         self.paid_amount: Decimal = input.order.amount
+        # Refunded already while the run went on (the surplus of an approved overpayment).
+        self.refunded: Decimal = Decimal(0)
         self.paid_currency = input.order.currency
         self.activation_deadline: datetime | None = None
         self.escalating: set[EscalationReason] = set()

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -475,3 +476,58 @@ async def test_a_cancel_of_an_unpaid_run_that_stays_unpaid_refunds_nothing(
     await record_histories(ts_env.client, handle, "cancel-unpaid-reads-once-more-nothing")
     assert final.stage is Stage.CANCELLED and final.compensations == []
     assert fake.names().count("confirm_payment_status") == 2 and fake.effects == []
+
+
+# --- finding 7: approve overrides only the check it answers; a surplus is refunded ------------
+
+
+async def test_approve_of_an_overpayment_still_reconciles_and_refunds_the_surplus(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    # Paid 100 more than the order; the account is also on another plan than the order says.
+    fake = Scripted(paid_amount_delta=Decimal("100.00"))
+    reconciled: list[steps.ReconcileInput] = []
+    refunds: list[steps.RefundInput] = []
+    real = {fn.__name__: fn for fn in FakePlatform.activities(fake)}
+
+    @activity.defn(name=steps.Activity.RECONCILE_ORDER)
+    async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
+        fake._record(arg)
+        reconciled.append(arg)
+        if "from_plan" not in arg.overrides:  # as the platform answers (activities.contract)
+            raise ApplicationError(
+                "account acct-1 is on plan 'standard' (field: from_plan)",
+                {"status": 409, "field": "from_plan", "type": ErrorType.RECONCILIATION_MISMATCH},
+                type=ErrorType.RECONCILIATION_MISMATCH,
+                non_retryable=True,
+            )
+        return steps.ReconcileResult(account_plan=arg.from_plan)
+
+    @activity.defn(name=steps.Activity.REFUND_PAYMENT)
+    async def refund_payment(arg: steps.RefundInput) -> steps.CompensationResult:
+        refunds.append(arg)
+        result: steps.CompensationResult = await real["refund_payment"](arg)
+        return result
+
+    fake.replaced.update(reconcile_order=reconcile_order, refund_payment=refund_payment)
+    order = make_order("ORD-OVERPAID-APPROVED")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue)
+        amount = await until(ts_env, handle, lambda s: s.attention is not None, "the amount")
+        assert amount.attention is not None and amount.attention.detail.startswith("amount:")
+        approve = Resolution(action="approve", note="overpaid: keep the order, refund the rest")
+        await send(handle, UpgradeActivation.resolve, approve)
+        # The platform's checks still run: the plan disagrees, a new problem to decide.
+        plan = await until(
+            ts_env, handle, lambda s: s.attention_id == "reconciliation_mismatch-2", "the plan"
+        )
+        assert plan.attention is not None and "approve" in plan.attention.allowed
+        await send(handle, UpgradeActivation.resolve, Resolution(action="approve"))
+        final = await until(ts_env, handle, ended, "the run ending")
+    await record_histories(ts_env.client, handle, "overpaid-approved-reconciles-refunds-surplus")
+    assert final.stage is Stage.ACTIVE
+    assert [r.overrides for r in reconciled] == [(), ("from_plan",)]
+    assert [(r.amount, r.idempotency_key.rsplit(":", 1)[-1]) for r in refunds] == [
+        (Decimal("100.00"), "refund_surplus")
+    ]
+    assert [(c.step, c.outcome) for c in final.compensations] == [("refund_surplus", "done")]
