@@ -8,6 +8,7 @@ activation SLA, a stage that polls (allocating, propagating) also takes `retry` 
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -32,29 +33,41 @@ async def decided(
     state: RunState,
     attempt: Callable[[], Awaitable[None]],
     *,
-    overriding: Callable[[Refusal], bool] | None = None,
+    overriding: "Overriding | None" = None,
 ) -> None:
     """Run `attempt`; on a refusal a person must decide, park in needs_attention and obey.
 
-    With `overriding`, `approve` overrides only the check that refused: `overriding` records it
-    (and says whether it can be overridden at all; if not, only retry / reject are offered) and
-    the attempt runs again, every other check with it."""
+    With `overriding`, `approve` overrides only the check that refused: offered only when
+    `overriding.can` that check, recorded by `overriding.override`, and the attempt runs again,
+    every other check with it."""
     while True:
         try:
             await attempt()
             return
-        except Refusal as refusal:
-            if refusal.error_type not in NEEDS_ATTENTION_ERRORS:
+        except Refusal as refused:
+            if refused.error_type not in NEEDS_ATTENTION_ERRORS:
                 raise
-            can_approve = overriding is None or overriding(refusal)
+            refusal = refused
+            can_approve = overriding is None or overriding.can(refusal)
             decision = await _needs_attention(state, refusal, can_approve=can_approve)
         if decision.action is ResolutionAction.APPROVE:
             if overriding is not None:
+                overriding.override(refusal)
                 continue  # the approved check is overridden now; the others run again
             return
         if decision.action is ResolutionAction.REJECT:
             raise rejected(decision)
         # retry: loop and run the stage again
+
+
+if TYPE_CHECKING:  # for mypy only: a Protocol class costs memory in every sandboxed run
+
+    class Overriding(Protocol):
+        """What an `approve` may override, and how it is recorded (`reconciling`)."""
+
+        def can(self, refusal: Refusal) -> bool: ...
+
+        def override(self, refusal: Refusal) -> None: ...
 
 
 async def _needs_attention(

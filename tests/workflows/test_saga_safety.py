@@ -73,6 +73,28 @@ def steps_undone(status: UpgradeStatus) -> list[str]:
     return [c.step for c in status.compensations]
 
 
+def plan_refusals(fake: Scripted, times: int) -> list[steps.ReconcileInput]:
+    """`reconcile_order` refuses the account's plan `times` times, naming the field as the
+    platform does (`activities.contract`), unless an operator approved past it."""
+    calls: list[steps.ReconcileInput] = []
+
+    @activity.defn(name=steps.Activity.RECONCILE_ORDER)
+    async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
+        fake._record(arg)
+        calls.append(arg)
+        if len(calls) <= times and "from_plan" not in arg.overrides:
+            raise ApplicationError(
+                "account acct-1 is on plan 'standard' (field: from_plan)",
+                {"status": 409, "field": "from_plan", "type": ErrorType.RECONCILIATION_MISMATCH},
+                type=ErrorType.RECONCILIATION_MISMATCH,
+                non_retryable=True,
+            )
+        return steps.ReconcileResult(account_plan=arg.from_plan)
+
+    fake.replaced["reconcile_order"] = reconcile_order
+    return calls
+
+
 # --- finding 8: a cancel while the config version is being published ---------------------------
 
 
@@ -252,7 +274,8 @@ async def rejected_naming(handle: WorkflowHandle[Any, Any], resolution: Resoluti
 async def test_a_decision_answers_only_the_problem_it_names_and_a_repeat_is_a_duplicate(
     ts_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    fake = Scripted(reconcile_refusals=2)
+    fake = Scripted()
+    reconciled = plan_refusals(fake, 2)
     diagnoses: list[steps.Diagnosis] = []
     capturing_escalate(fake, diagnoses)
     order = make_order("ORD-DECISION-IDS")
@@ -283,14 +306,15 @@ async def test_a_decision_answers_only_the_problem_it_names_and_a_repeat_is_a_du
         final = await until(ts_env, handle, ended, "the run ending")
     await record_histories(ts_env.client, handle, "decision-ids-retry-repeat-approve")
     assert final.stage is Stage.ACTIVE
-    assert fake.names().count("reconcile_order") == 2
+    assert [r.overrides for r in reconciled] == [(), (), ("from_plan",)]
     assert [d.attention_id for d in diagnoses] == [first]  # one ticket per reason: the first
 
 
 async def test_a_decision_dropped_by_a_concurrent_cancel_is_never_answered_accepted(
     ts_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    fake = Scripted(reconcile_refusals=1)
+    fake = Scripted()
+    plan_refusals(fake, 1)
     order = make_order("ORD-DECISION-DROPPED")
     # No workflow cache: no sticky queue, so the next worker gets the run's next task at once.
     async with build_worker(
@@ -486,22 +510,9 @@ async def test_approve_of_an_overpayment_still_reconciles_and_refunds_the_surplu
 ) -> None:
     # Paid 100 more than the order; the account is also on another plan than the order says.
     fake = Scripted(paid_amount_delta=Decimal("100.00"))
-    reconciled: list[steps.ReconcileInput] = []
+    reconciled = plan_refusals(fake, 1)
     refunds: list[steps.RefundInput] = []
     real = {fn.__name__: fn for fn in FakePlatform.activities(fake)}
-
-    @activity.defn(name=steps.Activity.RECONCILE_ORDER)
-    async def reconcile_order(arg: steps.ReconcileInput) -> steps.ReconcileResult:
-        fake._record(arg)
-        reconciled.append(arg)
-        if "from_plan" not in arg.overrides:  # as the platform answers (activities.contract)
-            raise ApplicationError(
-                "account acct-1 is on plan 'standard' (field: from_plan)",
-                {"status": 409, "field": "from_plan", "type": ErrorType.RECONCILIATION_MISMATCH},
-                type=ErrorType.RECONCILIATION_MISMATCH,
-                non_retryable=True,
-            )
-        return steps.ReconcileResult(account_plan=arg.from_plan)
 
     @activity.defn(name=steps.Activity.REFUND_PAYMENT)
     async def refund_payment(arg: steps.RefundInput) -> steps.CompensationResult:
@@ -509,7 +520,7 @@ async def test_approve_of_an_overpayment_still_reconciles_and_refunds_the_surplu
         result: steps.CompensationResult = await real["refund_payment"](arg)
         return result
 
-    fake.replaced.update(reconcile_order=reconcile_order, refund_payment=refund_payment)
+    fake.replaced["refund_payment"] = refund_payment
     order = make_order("ORD-OVERPAID-APPROVED")
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)

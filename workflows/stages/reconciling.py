@@ -75,14 +75,16 @@ async def run(state: RunState) -> None:
             summary="match order, payment and account",
         )
 
-    def override(refusal: Refusal) -> bool:
-        if refusal.field is None or refusal.field == "transaction_id":
-            return False
-        overrides.add(refusal.field)
-        return True
+    class Overrides:
+        def can(self, refusal: Refusal) -> bool:
+            return refusal.field is not None and refusal.field != "transaction_id"
+
+        def override(self, refusal: Refusal) -> None:
+            assert refusal.field is not None
+            overrides.add(refusal.field)
 
     if bound:
-        await decided(state, attempt, overriding=override)
+        await decided(state, attempt, overriding=Overrides())
         if "amount" in overrides:
             await _refund_surplus(state)
     else:
