@@ -5,6 +5,9 @@ The fake platform's steps are replaced one by one (`Scripted`) for the races: a 
 until released, a compensation the platform refuses for good, a poll answered after a cancel.
 Histories go to `tests/histories/saga_safety/` when recorded (`UPGRADE_RECORD_HISTORIES=1
 UPGRADE_RECORD_HISTORIES_TO=saga_safety`).
+
+Over ~300 lines on purpose: one section per finding of issue 12, in the order of its brief, so
+that each finding's failing-before-the-fix tests read next to each other.
 """
 
 import asyncio
