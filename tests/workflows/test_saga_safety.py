@@ -13,7 +13,7 @@ that each finding's failing-before-the-fix tests read next to each other.
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -545,3 +545,34 @@ async def test_approve_of_an_overpayment_still_reconciles_and_refunds_the_surplu
         (Decimal("100.00"), "refund_surplus")
     ]
     assert [(c.step, c.outcome) for c in final.compensations] == [("refund_surplus", "done")]
+
+
+async def test_expiry_reads_the_channel_once_more_and_refunds_a_late_payment_with_a_ticket(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fake = Scripted()
+    expires_at: list[datetime] = []
+
+    @activity.defn(name=steps.Activity.CONFIRM_PAYMENT_STATUS)
+    async def confirm_payment_status(arg: steps.PaymentStatusInput) -> steps.PaymentStatusResult:
+        fake._record(arg)
+        # Every poll sees nothing; the read at the expiry (the alarm has rung) finds the payment
+        # the customer made at the last minute.
+        scheduled = activity.info().current_attempt_scheduled_time
+        late = bool(expires_at) and scheduled >= expires_at[0]
+        status = PaymentStatus.SUCCEEDED if late else PaymentStatus.PENDING
+        return steps.PaymentStatusResult(status=status, amount=arg.amount, currency=arg.currency)
+
+    fake.replaced["confirm_payment_status"] = confirm_payment_status
+    order = make_order("ORD-EXPIRED-BUT-PAID", method="bank_card")
+    async with fake_worker(ts_env.client, task_queue, fake):
+        handle = await start(ts_env.client, order, task_queue, history_limit=200)
+        first = await until(ts_env, handle, lambda s: s.payment.expires_at is not None, "armed")
+        assert first.payment.expires_at is not None
+        expires_at.append(first.payment.expires_at)
+        final = await until(ts_env, handle, ended, "the expiry", steps_of=timedelta(hours=6))
+    await record_histories(ts_env.client, handle, "expiry-reads-once-more-refunds")
+    assert final.stage is Stage.EXPIRED and final.payment.status == PaymentStatus.SUCCEEDED
+    assert steps_undone(final) == ["refund_payment"] and fake.effects == ["refund"]
+    reasons = [e.reason for e in final.escalations]
+    assert reasons == [EscalationReason.PAYMENT_OVERDUE, EscalationReason.UNAPPLIED_PAYMENT]
