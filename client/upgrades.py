@@ -251,6 +251,10 @@ async def resolve(
     )
 
 
+# How long `bound_to_waiting` looks at the run's status before sending the decision unbound.
+_BINDING_LOOK_S = 5.0
+
+
 async def bound_to_waiting(
     client: Client, order_id: str, resolution: Resolution, timeout_s: float | None = None
 ) -> Resolution:
@@ -260,9 +264,11 @@ async def bound_to_waiting(
     if resolution.attention_id is not None:
         return resolution
     # A run not found, or not answering in time, is reported by the update itself; the run then
-    # binds the decision to the problem waiting when it arrives.
+    # binds the decision to the problem waiting when it arrives. The look is short: without a
+    # worker a query waits as long as the server lets it, and the update still needs its time.
+    within = min(timeout_s, _BINDING_LOOK_S) if timeout_s is not None else _BINDING_LOOK_S
     with contextlib.suppress(UpgradeNotFound, RPCError, TimeoutError):
-        status = await asyncio.wait_for(upgrade_status(client, order_id), timeout_s)
+        status = await asyncio.wait_for(upgrade_status(client, order_id), within)
         if status.attention_id is not None:
             return resolution.model_copy(update={"attention_id": status.attention_id})
     return resolution
