@@ -25,16 +25,15 @@ class OrderActivities:
         the payment result it already holds.
         """
         route = path("/v1/orders/{}/reconcile", inp.order_id)
-        data = await self._platform.post(
-            route,
-            {
-                "account_id": inp.account_id,
-                "app_id": inp.app_id,
-                "from_plan": inp.from_plan,
-                "transaction_id": inp.transaction_id,
-            },
-            inp.idempotency_key,
-        )
+        body: dict[str, object] = {
+            "account_id": inp.account_id,
+            "app_id": inp.app_id,
+            "from_plan": inp.from_plan,
+            "transaction_id": inp.transaction_id,
+        }
+        if inp.overrides:  # checks an operator approved past; sent only when there are some
+            body["overrides"] = list(inp.overrides)
+        data = await self._platform.post(route, body, inp.idempotency_key)
         result = parse(ReconcileResult, data, route)
         activity.logger.info("order %s: reconciled", inp.order_id)
         return result

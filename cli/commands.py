@@ -114,7 +114,13 @@ async def cmd_confirm_payment(args: argparse.Namespace, out: Output) -> int:
 
 async def cmd_resolve(args: argparse.Namespace, out: Output) -> int:
     resolution = build(
-        Resolution, {"action": args.action, "note": args.note, "operator": args.operator}
+        Resolution,
+        {
+            "action": args.action,
+            "note": args.note,
+            "operator": args.operator,
+            "attention_id": args.attention_id,
+        },
     )
     client = await connect()
     return await _send(

@@ -148,8 +148,9 @@ def attention_text(status: UpgradeStatus) -> Text | None:
     text = Text("needs attention ", style="bold magenta")
     text.append(f"{attention.reason} since {shown(attention.since)}: {attention.detail}")
     actions = ", ".join(attention.allowed)
+    bound = f" --attention-id {attention.id}" if attention.id else ""
     text.append(
-        f"\n  answer with: starter.py resolve {status.order_id} --action {{{actions}}}",
+        f"\n  answer with: starter.py resolve {status.order_id} --action {{{actions}}}{bound}",
         style="magenta",
     )
     return text

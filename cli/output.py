@@ -55,6 +55,7 @@ def print_status(out: Output, status: UpgradeStatus) -> None:
         c.print(
             f"[yellow]needs attention[/yellow]: {status.attention.reason}: "
             f"{status.attention.detail}"
+            + (f" (attention_id {status.attention.id})" if status.attention.id else "")
         )
     table = Table("stage", "started", "ended", "attempts", "last error")
     for r in status.stages:

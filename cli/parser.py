@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--action", required=True, help="approve, retry or reject")
     res.add_argument("--note")
     res.add_argument("--operator")
+    res.add_argument(
+        "--attention-id",
+        help="the problem this decision answers (status: attention_id, e.g. "
+        "reconciliation_mismatch-1); default: the one waiting now",
+    )
     res.set_defaults(run=commands.cmd_resolve)
 
     can = sub.add_parser(

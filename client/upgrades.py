@@ -7,6 +7,7 @@ acknowledgement is then recorded for `starter.py audit` before it is returned.
 """
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -243,9 +244,34 @@ async def resolve(
     journal: AckJournal | None = None,
     timeout_s: float | None = None,
 ) -> MessageAck:
+    """Send an operator decision, bound to the problem it answers (`bound_to_waiting`)."""
+    resolution = await bound_to_waiting(client, order_id, resolution, timeout_s)
     return await _update(
         client, order_id, UpgradeActivation.resolve, resolution, "resolve", journal, timeout_s
     )
+
+
+# How long `bound_to_waiting` looks at the run's status before sending the decision unbound.
+_BINDING_LOOK_S = 5.0
+
+
+async def bound_to_waiting(
+    client: Client, order_id: str, resolution: Resolution, timeout_s: float | None = None
+) -> Resolution:
+    """The decision with the `attention_id` of the problem waiting now (read from the run's
+    status) when it names none: sent once, or re-sent by this caller after a timeout, it can then
+    never be applied to a later, different problem (the run answers the repeat `duplicate`)."""
+    if resolution.attention_id is not None:
+        return resolution
+    # A run not found, or not answering in time, is reported by the update itself; the run then
+    # binds the decision to the problem waiting when it arrives. The look is short: without a
+    # worker a query waits as long as the server lets it, and the update still needs its time.
+    within = min(timeout_s, _BINDING_LOOK_S) if timeout_s is not None else _BINDING_LOOK_S
+    with contextlib.suppress(UpgradeNotFound, RPCError, TimeoutError):
+        status = await asyncio.wait_for(upgrade_status(client, order_id), within)
+        if status.attention_id is not None:
+            return resolution.model_copy(update={"attention_id": status.attention_id})
+    return resolution
 
 
 async def cancel(

@@ -145,6 +145,10 @@ class Resolution(StrictFrozen):
     action: ResolutionAction
     note: Note | None = None
     operator: Annotated[str, StringConstraints(max_length=64)] | None = None
+    # The problem this decision answers (`UpgradeStatus.attention_id`, e.g.
+    # `reconciliation_mismatch-1`): a decision for another or a stale one is refused, a repeat of
+    # one already taken is answered `duplicate`. Omitted: bound to the problem waiting now.
+    attention_id: Identifier | None = None
 
 
 class CancelRequest(StrictFrozen):

@@ -17,6 +17,12 @@ class EscalationReason(StrEnum):
     PAYMENT_OVERDUE = "payment_overdue"
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     CAPACITY_REFUSED = "capacity_refused"
+    # A compensation (or the refund) refused for good by the platform, or still failing after
+    # `workflows.policies.COMPENSATION_STUCK_AFTER`: a person must undo it by hand.
+    COMPENSATION_STUCK = "compensation_stuck"
+    # Money the channel captured that this run cannot apply (a `succeeded` after `failed`, or a
+    # payment found when an unpaid run ends): refunded by the run; the ticket is the record.
+    UNAPPLIED_PAYMENT = "unapplied_payment"
 
 
 class Severity(StrEnum):
@@ -30,6 +36,8 @@ SEVERITY = {
     EscalationReason.RECONCILIATION_MISMATCH: Severity.HIGH,
     EscalationReason.CAPACITY_REFUSED: Severity.HIGH,
     EscalationReason.PAYMENT_OVERDUE: Severity.LOW,
+    EscalationReason.COMPENSATION_STUCK: Severity.HIGH,
+    EscalationReason.UNAPPLIED_PAYMENT: Severity.NORMAL,
 }
 
 
@@ -61,8 +69,12 @@ class Escalation(Frozen):
 
 
 class CompensationRecord(Frozen):
+    """One outcome of one undo (or the refund). `stuck`: still failing after the bound, retrying
+    on while the unwinding goes on (a later record says how it ended); `refused`: refused for good
+    by the platform, left to a person (a `compensation_stuck` ticket stays open)."""
+
     step: str
-    outcome: Literal["done", "nothing_to_undo"]
+    outcome: Literal["done", "nothing_to_undo", "stuck", "refused"]
     at: datetime
     detail: str = ""
 
@@ -83,6 +95,8 @@ class PaymentProgress(Frozen):
     deadline: datetime | None = None
     expires_at: datetime | None = None
     notices: int = 0
+    # The channel reported `succeeded` after `failed` on this transaction: money the run refunds.
+    succeeded_after_failed: bool = False
 
 
 class Attention(Frozen):
@@ -92,6 +106,8 @@ class Attention(Frozen):
     detail: str
     since: datetime
     allowed: tuple[str, ...]
+    # `<reason>-<n>`, n counting the run's needs_attention: what a `resolve` names it by.
+    id: str | None = None
 
 
 class UpgradeStatus(Frozen):
@@ -113,6 +129,9 @@ class UpgradeStatus(Frozen):
     escalated: bool
     escalations: list[Escalation]
     attention: Attention | None = None
+    # The id a `resolve` answers now (`Resolution.attention_id`): the needs_attention's id, or
+    # `activation_sla-<n>` while escalated past the SLA in a stage that takes retry / reject.
+    attention_id: str | None = None
     # Set from the moment a `cancel` is accepted until the run has unwound.
     cancel_requested: str | None = None
     eta: Eta

@@ -110,6 +110,9 @@ class ReconcileInput(MutatingStep):
     app_id: str
     from_plan: str
     transaction_id: str
+    # Checks an operator approved past (`from_plan`, `app_id`): skipped; the others still run and
+    # the transaction is still claimed (issue 12, finding 7).
+    overrides: tuple[str, ...] = ()
 
 
 class ReconcileResult(Frozen):
@@ -265,6 +268,8 @@ class Diagnosis(Frozen):
     lagging_regions: tuple[str, ...] = ()
     likely_cause: str
     summary: str
+    # The decision this ticket asks for, if any (`Resolution.attention_id`).
+    attention_id: str | None = None
 
 
 class EscalateInput(MutatingStep):

@@ -221,7 +221,10 @@ async def cancel_upgrade(
     description=(
         "Operator token only. `approve` (go on), `retry` (retry the stuck stage now) or "
         "`reject` (compensate and refund), in `needs_attention`, or `retry` / `reject` while "
-        "escalated past the activation SLA; refused elsewhere with 409 naming `action`."
+        "escalated past the activation SLA; refused elsewhere with 409 naming `action`. "
+        "`attention_id` (status `attention_id`) binds the decision to the problem it answers; "
+        "omitted, the one waiting now is filled in. A decision for another or a stale problem is "
+        "refused naming `attention_id`; a repeat of one already taken answers `duplicate`."
     ),
     dependencies=[require(Role.OPERATOR)],
     responses=responses(401, 404, 409, 422, 503, 504),

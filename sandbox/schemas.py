@@ -110,6 +110,8 @@ class ReconcileIn(RequestBody):
     app_id: Identifier
     from_plan: Name
     transaction_id: Identifier
+    # Checks an operator approved past; the transaction is claimed all the same.
+    overrides: tuple[Literal["from_plan", "app_id"], ...] = ()
 
 
 class ReconcileOut(ResponseBody):

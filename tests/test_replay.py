@@ -7,6 +7,9 @@ every wait is a durable timer (SLA escalation, overdue payment continued-as-new 
 cancel during a call and while propagating, duplicate notices, refusals then a decision); those
 under `tests/histories/custody/` from the payment custody's tests (refunded after the grace,
 claimed by a late order, claimed just before the refund, not charged, re-delivered).
+and under `tests/histories/saga_safety/` from `tests/workflows/test_saga_safety.py`, the paths behind
+the saga-safety patches (`workflows/patches.py`; `UPGRADE_RECORD_HISTORIES=1
+UPGRADE_RECORD_HISTORIES_TO=saga_safety pytest tests/workflows/test_saga_safety.py`).
 Re-record them only on purpose, after a change that is meant to alter the saga's commands (and
 that is deployed with `workflow.patched` for runs in flight): `make histories` for the first,
 `UPGRADE_RECORD_HISTORIES=1 pytest tests/workflows/test_saga_timers.py` for the second.

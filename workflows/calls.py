@@ -79,6 +79,7 @@ async def interruptible(
     *,
     summary: str,
     retry: RetryPolicy,
+    on_late: Callable[[Out], None] | None = None,
 ) -> Out: ...
 
 
@@ -91,6 +92,7 @@ async def interruptible(
     summary: str,
     retry: RetryPolicy,
     until: Callable[[], bool],
+    on_late: Callable[[Out], None] | None = None,
 ) -> Out | None: ...
 
 
@@ -102,10 +104,13 @@ async def interruptible(
     summary: str,
     retry: RetryPolicy,
     until: Callable[[], bool] | None = None,
+    on_late: Callable[[Out], None] | None = None,
 ) -> Out | None:
     """Run one activity of the forward path, watching for a `cancel` (which ends the saga once
     the call in flight has finished) and, with `until`, for a reason to stop waiting for it
-    (the call is left to finish on its own and None is returned: only for reads)."""
+    (the call is left to finish on its own and None is returned: only for reads). `on_late`
+    receives the result of a call that finished after a `cancel` arrived, before the saga ends:
+    what it learned (a payment taken) must not be thrown away."""
     check_cancel(state)
     call = asyncio.ensure_future(
         workflow.execute_activity_method(
@@ -123,6 +128,8 @@ async def interruptible(
         # overtaken by its own forward call would not net to zero.
         with contextlib.suppress(ActivityError):
             await call
+        if on_late is not None and call.exception() is None:
+            on_late(call.result())
         check_cancel(state)
     if not call.done():
         call.add_done_callback(_ignore_outcome)
@@ -188,7 +195,9 @@ def inline(wait: timedelta) -> timedelta:
 def _refusal_of(err: ActivityError) -> Refusal | None:
     cause = err.cause
     if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type:
-        return Refusal(cause.type, cause.message)
+        details = cause.details[0] if cause.details else None
+        field = details.get("field") if isinstance(details, dict) else None
+        return Refusal(cause.type, cause.message, str(field) if field else None)
     return None
 
 

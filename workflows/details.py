@@ -26,6 +26,16 @@ _CAUSES = {
         "the resource scheduler has no capacity for this capability in some region: arrange "
         "capacity, then `retry`, or `approve` if it was allocated by hand, or `reject` to refund"
     ),
+    EscalationReason.UNAPPLIED_PAYMENT: (
+        "the channel captured a payment this run cannot apply (it reported `succeeded` after "
+        "`failed`, or the payment was found while the unpaid order was ending): the run refunds "
+        "it; check the refund in the compensations and the channel's ledger, tell the customer"
+    ),
+    EscalationReason.COMPENSATION_STUCK: (
+        "a compensation or the refund was refused for good by the platform, or is still failing "
+        "after the bound: see the compensations (`refused` / `stuck`) in status, undo that step "
+        "by hand (docs/operations.md, compensation_stuck); the other undos and the refund went on"
+    ),
 }
 _SLA_CAUSES = {
     Stage.PROPAGATING: (
@@ -39,6 +49,8 @@ _SLA_CAUSES = {
 
 
 def likely_cause(reason: EscalationReason, stage: Stage, last_error: str | None) -> str:
+    if reason is EscalationReason.COMPENSATION_STUCK and last_error:
+        return f"{_CAUSES[reason]}; last error: {last_error}"
     if reason is not EscalationReason.ACTIVATION_SLA:
         return _CAUSES[reason]
     cause = _SLA_CAUSES.get(stage, f"the run is still in `{stage}` past the activation SLA")
@@ -134,9 +146,10 @@ def details_markdown(status: UpgradeStatus) -> str:
             f"**Needs attention:** `{attention.reason}` since {on_day(attention.since, day)}: "
             f"{attention.detail}"
         )
+        bound = f" --attention-id {attention.id}" if attention.id else ""
         lines.append(
             f"**Answer:** `starter.py resolve {status.order_id} --action "
-            f"{'|'.join(attention.allowed)}`"
+            f"{'|'.join(attention.allowed)}{bound}`"
         )
     for e in status.escalations:
         where = f"opened {on_day(e.opened_at, day)} in `{e.stage}`"

@@ -61,6 +61,7 @@ async def escalate(
         lagging_regions=lagging,
         likely_cause=likely_cause(reason, stage, record.last_error if record else None),
         summary=state.order.summary,
+        attention_id=state.attention_id(),
     )
     # Its own task, awaited through a shield: a cancel arriving meanwhile must not lose a
     # ticket the platform may already have opened (it is closed when the run ends).
@@ -111,6 +112,8 @@ async def close_tickets(state: RunState, resolution: str) -> None:
     for index, escalation in enumerate(state.escalations):
         if escalation.closed_at is not None:
             continue
+        if escalation.reason is EscalationReason.COMPENSATION_STUCK and state.refused:
+            continue  # a step refused for good waits for a person: its ticket stays open
         await must_complete(
             state,
             TicketActivities.close_ticket,

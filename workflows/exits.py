@@ -24,10 +24,12 @@ class SagaEnd(Exception):
 class Refusal(Exception):
     """A business refusal (non-retryable error type) that a person must decide on."""
 
-    def __init__(self, error_type: str, message: str) -> None:
+    def __init__(self, error_type: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.message = message
+        # The field at fault (`from_plan`, `app_id`, `transaction_id`, `amount`, `currency`).
+        self.field = field
 
 
 def cancelled(reason: str) -> SagaEnd:

@@ -91,3 +91,18 @@ def scaled_retry(policy: RetryPolicy, time_scale: float) -> RetryPolicy:
 
 def scaled_backoff(time_scale: float) -> timedelta:
     return max(FORWARD_BACKOFF / time_scale, _MIN_INTERVAL)
+
+
+# A compensation (or the refund) still failing after this long escalates `compensation_stuck` and
+# stops holding up the rest of the unwinding: it keeps retrying (must-complete) while the other
+# undos and the refund run, and the run ends only once it has finished. Half an hour: at the
+# must-complete back-off (up to once a minute) that is some 30 attempts, far beyond a blip.
+COMPENSATION_STUCK_AFTER = timedelta(minutes=30)
+# ...but never less than this much wall time: at 3600x the half hour is half a second, less than
+# a loaded machine's own latency (and than the server's shortest timer), and healthy undos would
+# escalate. A stuck undo is a platform outage; ten seconds late to say so costs nothing.
+_STUCK_AFTER_FLOOR = timedelta(seconds=10)
+
+
+def scaled_stuck_after(time_scale: float) -> timedelta:
+    return max(COMPENSATION_STUCK_AFTER / time_scale, _STUCK_AFTER_FLOOR)

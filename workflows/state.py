@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.upgrade_input import UpgradeInput
 
 from workflows.alarms import Alarm
+from workflows.exits import SagaEnd
+from workflows.patches import Safety
 from workflows.policies import (
     BEST_EFFORT_RETRY,
     FORWARD_RETRY,
@@ -36,6 +38,7 @@ from workflows.policies import (
     POLL_RETRY,
     scaled_backoff,
     scaled_retry,
+    scaled_stuck_after,
 )
 
 # Undoes one forward step; registered before the step runs (see `compensation`).
@@ -65,8 +68,15 @@ class RunState:
         self.undo: list[tuple[str, Undo]] = []
         self.attention: Attention | None = None
         self.resolution: Resolution | None = None
+        # needs_attention so far (numbers their ids), and every decision taken, by the id it answered.
+        self.attentions = 0
+        self.decided: dict[str, Resolution] = {}
         self.cancel: CancelRequest | None = None
+        # Set when the run starts unwinding: how it ends (`compensation.unwind`).
+        self.ending: SagaEnd | None = None
         self.paid_amount: Decimal = input.order.amount
+        # Refunded already while the run went on (the surplus of an approved overpayment).
+        self.refunded: Decimal = Decimal(0)
         self.paid_currency = input.order.currency
         self.activation_deadline: datetime | None = None
         self.escalating: set[EscalationReason] = set()
@@ -76,6 +86,8 @@ class RunState:
         self.published: dict[str, object] = {}
         # Decisions follow alarms, not the clock (`workflows.alarms`): set by `run` from the patch.
         self.clock_free = False
+        # The saga-safety paths this run takes (`workflows.patches`): set by `run` from the patches.
+        self.safety = Safety()
         self.payment_deadline: Alarm | None = None
         self.payment_expiry: Alarm | None = None
         self.config_version: steps.PublishConfigResult | None = None
@@ -86,6 +98,9 @@ class RunState:
         self.must_retry = scaled_retry(MUST_COMPLETE_RETRY, scale)
         self.best_effort_retry = scaled_retry(BEST_EFFORT_RETRY, scale)
         self.backoff = scaled_backoff(scale)
+        self.stuck_after = scaled_stuck_after(scale)
+        # Compensations refused for good (their `compensation_stuck` ticket stays open).
+        self.refused: list[str] = []
 
     def key(self, step: str) -> str:
         """The idempotency key of one step of this run."""
@@ -97,6 +112,17 @@ class RunState:
     def ticketed(self) -> set[EscalationReason]:
         """Reasons with a ticket open or being opened: at most one ticket per order and reason."""
         return {e.reason for e in self.escalations} | self.escalating
+
+    def attention_id(self) -> str | None:
+        """The id of the problem a decision answers now, if one is waited for."""
+        if self.stage is Stage.NEEDS_ATTENTION and self.attention is not None:
+            return self.attention.id
+        if self.stage in (Stage.PROPAGATING, Stage.ALLOCATING_RESOURCES) and self.sla_fired:
+            taken = sum(
+                1 for key in self.decided if key.startswith(EscalationReason.ACTIVATION_SLA)
+            )
+            return f"{EscalationReason.ACTIVATION_SLA}-{taken + 1}"
+        return None
 
     def current_record(self) -> StageRecord | None:
         """The record of the forward stage the run is in (or parked from)."""

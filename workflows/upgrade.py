@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import UpgradeStatus
     from domain.upgrade_input import UpgradeInput
 
-from workflows import messages, metrics, visibility
+from workflows import decisions, messages, metrics, patches, visibility
 from workflows.alarms import CLOCK_FREE_DECISIONS
 from workflows.compensation import unwind
 from workflows.ending import finish, record_activated
@@ -76,6 +76,7 @@ class UpgradeActivation:
         state = self._state
         # Read once per run: a run started by earlier code keeps the decisions it was made with.
         state.clock_free = workflow.patched(CLOCK_FREE_DECISIONS)
+        state.safety = patches.read()
         if not state.stages:  # the first run, not a continuation
             visibility.enter(state, Stage.AWAITING_PAYMENT)
             metrics.record_started(state.order.payment_method)
@@ -110,11 +111,7 @@ class UpgradeActivation:
 
     @workflow.update(name="resolve")
     async def resolve(self, resolution: Resolution) -> MessageAck:
-        state = self._state
-        state.resolution = resolution
-        # Consumed by the saga at once; a run that ends meanwhile (cancel) drops it.
-        await workflow.wait_condition(lambda: state.resolution is None or state.stage.is_terminal)
-        return MessageAck(result="accepted", stage=state.stage, detail=str(resolution.action))
+        return await decisions.receive(self._state, resolution)
 
     @resolve.validator
     def _validate_resolution(self, resolution: Resolution) -> None:

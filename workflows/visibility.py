@@ -61,6 +61,7 @@ def status(state: RunState) -> UpgradeStatus:
         escalated=bool(state.escalations),
         escalations=list(state.escalations),
         attention=state.attention,
+        attention_id=state.attention_id(),
         cancel_requested=state.cancel.reason if state.cancel else None,
         eta=eta(state),
         compensations=list(state.compensations),

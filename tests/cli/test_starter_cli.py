@@ -44,6 +44,7 @@ def with_flag(flag: str, value: str) -> list[str]:
         (["start", "--order-file", "/nonexistent.json"], "order_file"),
         (["status", "x y"], "order_id"),
         (["resolve", "O1", "--action", "maybe"], "action"),
+        (["resolve", "O1", "--action", "approve", "--attention-id", "not an id"], "attention_id"),
         (["confirm-payment", "O1", "--transaction-id", "t", "--amount", "abc"], "amount"),
         (
             ["confirm-payment", "O1", "--transaction-id", "t", "--amount", "1", "--status", "paid"],

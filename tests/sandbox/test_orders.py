@@ -1,5 +1,7 @@
 """Reconciliation over HTTP: every mismatch token and rule."""
 
+from collections.abc import Mapping
+
 from domain.effects import Effect
 from tests.sandbox.helpers import Api, billing_body, reconcile_body
 
@@ -7,8 +9,8 @@ RECONCILE = "/v1/orders/{}/reconcile"
 PLAN = "/v1/billing/accounts/{}/plan"
 
 
-async def assert_mismatch(api: Api, order_id: str, body: dict[str, str], field: str) -> str:
-    response = await api.post(RECONCILE.format(order_id), body)
+async def assert_mismatch(api: Api, order_id: str, body: Mapping[str, object], field: str) -> str:
+    response = await api.post(RECONCILE.format(order_id), dict(body))
     assert response.status_code == 409, response.text
     error = response.json()["error"]
     assert error["type"] == "ReconciliationMismatch"
@@ -72,3 +74,22 @@ async def test_unknown_plan_is_a_contract_error(api: Api) -> None:
     response = await api.post(RECONCILE.format("ORD-1"), reconcile_body(from_plan="gold"))
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "from_plan"
+
+
+async def test_an_approved_check_is_skipped_but_the_others_and_the_claim_still_hold(
+    api: Api,
+) -> None:
+    # Issue 12, finding 7: `approve` of a stale plan overrides that check only.
+    stale = {**reconcile_body(account_id="acct-stale-1"), "overrides": ["from_plan"]}
+    await api.ok(RECONCILE.format("ORD-1"), stale)
+    ledger = await api.ledger("ORD-1")
+    assert [e["detail"]["transaction_id"] for e in ledger] == ["tx-1"]  # claimed
+    # The claim holds against another order, whatever it overrides...
+    other = {**reconcile_body(account_id="acct-stale-1"), "overrides": ["from_plan", "app_id"]}
+    await assert_mismatch(api, "ORD-2", other, "transaction_id")
+    # ...and an override of the plan does not override the app's owner.
+    foreign = {
+        **reconcile_body(account_id="acct-2", transaction_id="tx-2"),
+        "overrides": ["from_plan"],
+    }
+    await assert_mismatch(api, "ORD-3", foreign, "app_id")

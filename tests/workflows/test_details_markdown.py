@@ -236,3 +236,16 @@ WHOLE: dict[Callable[[], UpgradeStatus], tuple[str, ...]] = {
 @pytest.mark.parametrize("build", list(WHOLE), ids=lambda build: build.__name__)
 def test_the_whole_text(build: Callable[[], UpgradeStatus]) -> None:
     assert details_markdown(build()) == "\n".join(WHOLE[build])
+
+
+def test_needs_attention_gives_the_id_the_answer_must_name() -> None:
+    status = needs_attention_status()
+    assert status.attention is not None
+    bound = status.model_copy(
+        update={"attention": status.attention.model_copy(update={"id": "capacity_refused-1"})}
+    )
+    text = details_markdown(bound)
+    assert (
+        "**Answer:** `starter.py resolve ORD-7 --action approve|retry|reject "
+        "--attention-id capacity_refused-1`"
+    ) in text

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.upgrade_input import PaymentCarry
 
 from workflows.alarms import Alarm
-from workflows.calls import inline, interruptible, wait
+from workflows.calls import inline, interruptible, must_complete, wait
 from workflows.escalation import escalate, start_activation_sla
 from workflows.exits import SagaEnd
 from workflows.state import RunState
@@ -143,6 +143,22 @@ def _alarms_rung(state: RunState) -> tuple[bool, bool]:
 def accept_notice(state: RunState, notice: PaymentNotice) -> MessageAck:
     """The `confirm_payment` update (validated by `messages`): record a notice once."""
     key = f"{notice.transaction_id}:{notice.status}"
+    if (
+        state.safety.succeeded_after_failed_refunded
+        and state.payment.status == PaymentStatus.FAILED
+        and notice.status is PaymentStatus.SUCCEEDED
+        and key not in state.seen_notices
+    ):
+        # The channel took the money after saying it failed: the run still ends `failed` (the
+        # saga has acted on the failure), but the money is recorded here and refunded on unwind.
+        state.seen_notices.add(key)
+        state.paid_amount, state.paid_currency = notice.amount, notice.currency
+        state.payment = state.payment.model_copy(
+            update={"notices": state.payment.notices + 1, "succeeded_after_failed": True}
+        )
+        return MessageAck(
+            result="accepted", stage=state.stage, detail="payment succeeded after failed: refunded"
+        )
     if state.payment_settled() or key in state.seen_notices:
         return MessageAck(result="duplicate", stage=state.stage, detail="already recorded")
     state.seen_notices.add(key)
@@ -192,6 +208,10 @@ def _extend_deadline_for_review(state: RunState) -> None:
 async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -> None:
     order = state.order
     state.payment = state.payment.model_copy(update={"polls": state.payment.polls + 1})
+
+    def polled(result: steps.PaymentStatusResult) -> None:
+        record_polled(state, result)
+
     try:
         result = await interruptible(
             state,
@@ -208,14 +228,45 @@ async def _poll(state: RunState, within: timedelta, until: Callable[[], bool]) -
             retry=state.poll_retry,
             # A pushed notification (or an alarm) ends the wait at once; the poll is abandoned.
             until=until,
+            # A cancel that raced the poll: a payment it saw is recorded, and refunded on unwind.
+            on_late=polled if state.safety.cancel_keeps_polled_payment else None,
         )
     except ActivityError as err:
         state.note_error(f"payment poll failed: {err.cause or err}")
         return
     if result is None:
         return
+    polled(result)
+
+
+def record_polled(state: RunState, result: steps.PaymentStatusResult) -> None:
+    """Record what a poll of the channel saw, unless the payment is settled already."""
     if result.status is not PaymentStatus.PENDING and not state.payment_settled():
         _record_payment(state, result.status, result.amount, result.currency, via="polling")
+
+
+async def read_once_more(state: RunState) -> None:
+    """Before the run decides "unpaid": one more read of the channel, must-complete (a payment
+    it finds is recorded, and the unwinding refunds it)."""
+    order = state.order
+    try:
+        result = await must_complete(
+            state,
+            PaymentActivities.confirm_payment_status,
+            steps.PaymentStatusInput(
+                order_id=order.order_id,
+                transaction_id=order.transaction_id,
+                payment_method=order.payment_method,
+                amount=order.amount,
+                currency=order.currency,
+                wait_s=0.0,
+            ),
+            summary=f"read {order.payment_method} once more before ending unpaid",
+        )
+    except ActivityError as err:  # refused for good: the custody path takes a later notice
+        state.note_error(f"last payment read failed: {err.cause or err}")
+        return
+    record_polled(state, result)
 
 
 def _maybe_continue_as_new(state: RunState) -> None:

@@ -73,7 +73,17 @@ async def run(state: RunState) -> None:
         # A publish that timed out may still have happened: replaying it with the same
         # idempotency key returns the version it created (or creates it), so the rollback
         # always knows what to undo and nets to zero.
-        version = state.config_version or await publish_version()
+        version = state.config_version
+        if version is None and state.safety.cancel_unwinds_publish:
+            # Not a forward step: a cancel (or a back-off) must not stop the unwinding itself.
+            version = await must_complete(
+                state,
+                ConfigActivities.publish_config_version,
+                publish_input,
+                summary="find the config version to roll back (the publish, replayed)",
+            )
+        elif version is None:
+            version = await publish_version()  # runs started before the patch
         return await must_complete(
             state,
             ConfigActivities.rollback_config,

@@ -1,0 +1,56 @@
+"""The deploy markers of the saga-safety changes (issue 12): one `workflow.patched` id per change
+of command order, read ONCE when a run starts (`read`) and kept in `RunState.safety`, so that a
+run started by earlier code keeps the commands its history was made with, and a new run takes the
+new path from its first task to its last (the same discipline as `alarms.CLOCK_FREE_DECISIONS`).
+
+Ids only, and the one function that reads them; what each path does lives where it is used.
+"""
+
+from dataclasses import dataclass
+
+from temporalio import workflow
+
+# A cancel while `publish_config_version` is in flight or backing off: the rollback replays the
+# publish as a must-complete call (no cancel check) instead of a forward step (`propagating`).
+CANCEL_UNWINDS_PUBLISH = "cancel-unwinds-publish"
+# Every undo and the refund run guarded: one refused for good is recorded and escalates
+# `compensation_stuck`; one still failing after a bound escalates and retries on in the background
+# while the rest of the unwinding goes on (`compensation`).
+COMPENSATION_NEVER_WEDGES = "compensation-never-wedges"
+# A payment poll answered after a `cancel` arrived: its result is recorded before the saga ends,
+# so a `succeeded` payment is refunded by the unwinding (`calls.interruptible`, `awaiting_payment`).
+CANCEL_KEEPS_POLLED_PAYMENT = "cancel-keeps-polled-payment"
+# A `succeeded` notice after a `failed` one on the same transaction is money captured: recorded,
+# and refunded by the unwinding with an `unapplied_payment` ticket (`awaiting_payment`,
+# `compensation`); every captured payment is refunded when the run does not activate.
+SUCCEEDED_AFTER_FAILED_REFUNDED = "succeeded-after-failed-refunded"
+# Before a run ends unpaid (expiry, or a cancel before the payment), it reads the channel once
+# more (must-complete); a payment found is recorded and refunded (`compensation`).
+UNPAID_READS_CHANNEL_ONCE_MORE = "unpaid-reads-channel-once-more"
+# `approve` of a reconciliation refusal overrides that check only: `reconcile_order` still runs
+# (other checks, the transaction claimed), and an approved overpayment refunds the surplus.
+APPROVE_STILL_RECONCILES = "approve-still-reconciles"
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Which of the saga-safety paths this run takes (False: a run started by earlier code)."""
+
+    cancel_unwinds_publish: bool = False
+    compensation_never_wedges: bool = False
+    cancel_keeps_polled_payment: bool = False
+    succeeded_after_failed_refunded: bool = False
+    unpaid_reads_channel_once_more: bool = False
+    approve_still_reconciles: bool = False
+
+
+def read() -> Safety:
+    """Read every marker once, at the start of a run (each call of `patched` may add a marker)."""
+    return Safety(
+        cancel_unwinds_publish=workflow.patched(CANCEL_UNWINDS_PUBLISH),
+        compensation_never_wedges=workflow.patched(COMPENSATION_NEVER_WEDGES),
+        cancel_keeps_polled_payment=workflow.patched(CANCEL_KEEPS_POLLED_PAYMENT),
+        succeeded_after_failed_refunded=workflow.patched(SUCCEEDED_AFTER_FAILED_REFUNDED),
+        unpaid_reads_channel_once_more=workflow.patched(UNPAID_READS_CHANNEL_ONCE_MORE),
+        approve_still_reconciles=workflow.patched(APPROVE_STILL_RECONCILES),
+    )
