@@ -28,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from client.ack_journal import AckJournal, AckKind
 from client.errors import MessageRejected, MessageTimeout, UpgradeNotFound
+from client.payment_orders import transaction_key
 from domain.models import (
     CancelRequest,
     MessageAck,
@@ -87,6 +88,9 @@ def _start_attributes(order: UpgradeOrder) -> TypedSearchAttributes:
             SearchAttributePair(sa.PAYMENT_METHOD, order.payment_method.value),
             SearchAttributePair(sa.TARGET_PLAN, order.to_plan),
             SearchAttributePair(sa.ESCALATED, False),
+            # How the channels' doors find the run from a notice's out_trade_no (a digest: the
+            # transaction id itself is personal data and search attributes are never encrypted).
+            SearchAttributePair(sa.TRANSACTION_KEY, transaction_key(order.transaction_id)),
         ]
     )
 

@@ -2,7 +2,12 @@
 
 Every server we start (dev server, test servers, compose) must register `REGISTRATION` before a
 workflow upserts one of these, or the workflow task fails and retries forever. No personal data
-goes into them: stage, method, plan name, flags and times only.
+goes into them: stage, method, plan name, flags, times and a pseudonym only.
+
+`TransactionKey` is a one-way digest of the order's `transaction_id` (the `out_trade_no` the
+payment channels notify with; `client.payment_orders.transaction_key`), never the id itself: it is
+set once at start by `client.upgrades`, never upserted by the workflow, and the channels' own
+doors find an order's run by it.
 """
 
 from temporalio.common import SearchAttributeKey
@@ -13,6 +18,7 @@ TARGET_PLAN = SearchAttributeKey.for_keyword("TargetPlan")
 ESCALATED = SearchAttributeKey.for_bool("Escalated")
 ACTIVATION_DEADLINE = SearchAttributeKey.for_datetime("ActivationDeadline")
 ACTIVATION_ETA = SearchAttributeKey.for_datetime("ActivationEta")
+TRANSACTION_KEY = SearchAttributeKey.for_keyword("TransactionKey")
 
 ALL_KEYS = (
     UPGRADE_STAGE,
@@ -21,6 +27,7 @@ ALL_KEYS = (
     ESCALATED,
     ACTIVATION_DEADLINE,
     ACTIVATION_ETA,
+    TRANSACTION_KEY,
 )
 
 # Name -> the type word the `temporal` CLI and the operator API use.
@@ -31,6 +38,7 @@ REGISTRATION: dict[str, str] = {
     "Escalated": "Bool",
     "ActivationDeadline": "Datetime",
     "ActivationEta": "Datetime",
+    "TransactionKey": "Keyword",
 }
 
 
