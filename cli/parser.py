@@ -8,7 +8,7 @@ import argparse
 from typing import NoReturn
 
 from audit import checks
-from cli import commands, follow
+from cli import commands, follow, statements
 from cli.output import EXIT_INVALID
 
 DESCRIPTION = "`starter.py`: the CLI a backend script or an operator uses to drive upgrades."
@@ -128,4 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--platform-url", help="sandbox base URL [UPGRADE_PLATFORM_URL]")
     aud.add_argument("--journal", help="acknowledgement journal [$UPGRADE_DATA_DIR/acks.jsonl]")
     aud.set_defaults(run=commands.cmd_audit)
+
+    imp = sub.add_parser(
+        "import-statement",
+        parents=[common],
+        help="confirm corporate transfers from a bank statement (CSV); keep the rest for a person",
+    )
+    imp.add_argument(
+        "file", help="UTF-8 CSV: booking_date,amount,currency,payer_name,memo,bank_reference"
+    )
+    imp.set_defaults(run=statements.cmd_import_statement)
+
+    rev = sub.add_parser(
+        "review",
+        parents=[common],
+        help="statement lines and channel notices kept for a person",
+    )
+    rev.add_argument("--all", action="store_true", help="matched statement lines too")
+    rev.set_defaults(run=statements.cmd_review)
     return parser

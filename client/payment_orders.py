@@ -92,7 +92,7 @@ async def orders_paid_by(client: Client, transaction_id: str) -> list[UpgradeOrd
     return [order for order in orders if order.transaction_id == transaction_id]
 
 
-async def open_transfers(client: Client) -> list[OpenOrder]:
+async def open_transfers(client: Client) -> list[UpgradeOrder]:
     """Corporate-transfer orders whose run is running and still awaits its payment."""
     query = (
         f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running' "
@@ -111,18 +111,20 @@ async def open_transfers(client: Client) -> list[OpenOrder]:
             f"more than {MAX_OPEN_TRANSFERS} corporate transfers await their payment; "
             "import statements more often or raise MAX_OPEN_TRANSFERS"
         )
-    result: list[OpenOrder] = []
+    orders: list[UpgradeOrder] = []
     for order_id in order_ids:
         try:
-            order = await started_order(client, order_id)
+            orders.append(await started_order(client, order_id))
         except UpgradeNotFound:
             continue  # deleted between the listing and the read (retention): not open
-        result.append(
-            OpenOrder(
-                order_id=order.order_id,
-                reference=payment_reference(order.order_id),
-                amount=order.amount,
-                currency=order.currency,
-            )
-        )
-    return result
+    return orders
+
+
+def as_open_order(order: UpgradeOrder) -> OpenOrder:
+    """What statement matching needs of an order: its reference code and its money."""
+    return OpenOrder(
+        order_id=order.order_id,
+        reference=payment_reference(order.order_id),
+        amount=order.amount,
+        currency=order.currency,
+    )

@@ -117,3 +117,7 @@ class UpgradeStatus(Frozen):
     cancel_requested: str | None = None
     eta: Eta
     compensations: list[CompensationRecord]
+    # Corporate transfers: the code the payer writes in the transfer memo, which the bank
+    # statement import matches (`channels.reference`). Filled in by `client.upgrades` from the
+    # order id; the run itself leaves it None.
+    payment_reference: str | None = None

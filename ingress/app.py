@@ -17,6 +17,7 @@ from ingress import (
     routes_alipay,
     routes_health,
     routes_payments,
+    routes_statements,
     routes_upgrades,
     routes_wechat_pay,
 )
@@ -33,6 +34,8 @@ The HTTP front door of the upgrade-activation saga.
   normalised notice to `/v1/payments/notify/{channel}`, signed with `X-Signature: sha256=<hex>`
   (HMAC-SHA256 of the raw body, keyed with the channel's secret).
 * Delivery is idempotent on the transaction: re-deliveries change nothing.
+* **Corporate transfers** are confirmed by importing the bank statement
+  (`POST /v1/payments/statements`, operator token), matched by each order's reference code.
 * **The backend** starts upgrades, reads their live status and ETA, and cancels them
   (`Authorization: Bearer` with the backend or the operator token).
 * **Operators** resolve upgrades that wait for a decision (operator token only).
@@ -73,6 +76,7 @@ def create_app(settings: IngressSettings, client: Client | None = None) -> FastA
     app.include_router(routes_alipay.router)
     app.include_router(routes_wechat_pay.router)
     app.include_router(routes_payments.router)
+    app.include_router(routes_statements.router)
     app.include_router(routes_upgrades.router)
     app.include_router(routes_health.router)
     return app
