@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from domain.effects import Effect
 from domain.models import PaymentMethod, PaymentStatus, amount_text
-from sandbox import scenarios
+from sandbox import notifier, scenarios
 from sandbox.errors import NotFound, Unprocessable
 from sandbox.schemas import ApprovalOut, RefundIn, RefundOut, TransactionOut
 from sandbox.store import from_iso, to_iso
@@ -33,6 +33,12 @@ def _view(call: Call, row: sqlite3.Row) -> TransactionOut:
         approved=row["approved_at"] is not None,
         time_scale=call.time_scale,
     )
+    if (
+        status is PaymentStatus.SUCCEEDED
+        and row["method"] in call.held_channels
+        and notifier.held(call.tx, row["transaction_id"])
+    ):
+        status = PaymentStatus.PENDING  # the channel's notification goes first
     amount = scenarios.reported_amount(row["transaction_id"], Decimal(row["amount"]))
     return TransactionOut(
         transaction_id=row["transaction_id"],
