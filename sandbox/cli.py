@@ -4,6 +4,7 @@
     approve-review TRANSACTION_ID               end the manual review of a `pay-review` payment
     faults [--error-rate R] [--latency-ms N]    set the global fault switch (no flag: show it)
     ledger [--order ORDER_ID] [--json]          the effect ledger, as a table or JSON
+    statement [--date YYYY-MM-DD]               the bank statement of the settled transfers (CSV)
 
 The client commands talk to `--url` (default `UPGRADE_PLATFORM_URL`). Exit codes: 0 ok, 2 invalid
 input (one line on stderr naming the argument), 1 anything else (e.g. the sandbox is not running).
@@ -13,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -56,6 +58,13 @@ def _latency_ms(text: str) -> int:
     return value
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -93,6 +102,15 @@ def build_parser(settings: SandboxSettings) -> argparse.ArgumentParser:
     ledger = commands.add_parser("ledger", parents=[client], help="print the effect ledger")
     ledger.add_argument("--order", metavar="ORDER_ID", help="only this order's effects")
     ledger.add_argument("--json", action="store_true", help="print the JSON list")
+
+    statement = commands.add_parser(
+        "statement",
+        parents=[client],
+        help="the bank statement (CSV) of the corporate transfers the sandbox settled",
+    )
+    statement.add_argument(
+        "--date", type=_day, help="only this booking date, YYYY-MM-DD (Beijing); default: all"
+    )
     return parser
 
 
@@ -183,6 +201,14 @@ def _ledger(settings: SandboxSettings, args: argparse.Namespace) -> str:
     return json.dumps(entries, indent=2) if args.json else format_ledger(entries)
 
 
+def _statement(settings: SandboxSettings, args: argparse.Namespace) -> str:
+    params = {"date": args.date.isoformat()} if args.date else None
+    response = _request(settings, args.url, "GET", "/v1/sandbox/statement", params=params)
+    if response.is_error:
+        raise CliError(f"statement failed: {_error_message(response)}")
+    return response.text.rstrip("\n")
+
+
 # Serving ---------------------------------------------------------------------------------------
 def _serve(settings: SandboxSettings, args: argparse.Namespace) -> int:
     # Imported here: the client commands must not pay for (or depend on) the server stack.
@@ -217,7 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, args)
-        handler = {"approve-review": _approve, "faults": _faults, "ledger": _ledger}
+        handler = {
+            "approve-review": _approve,
+            "faults": _faults,
+            "ledger": _ledger,
+            "statement": _statement,
+        }
         print(handler[args.command](settings, args))
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
