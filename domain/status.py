@@ -83,6 +83,8 @@ class PaymentProgress(Frozen):
     deadline: datetime | None = None
     expires_at: datetime | None = None
     notices: int = 0
+    # The channel's own trade number, from the first accepted notice that carried one.
+    channel_reference: str | None = None
 
 
 class Attention(Frozen):

@@ -150,6 +150,7 @@ async def _handle(client: Client, settings: IngressSettings, notice: ChannelNoti
             amount=notice.amount,
             currency=notice.currency,
             status=_DELIVERED[notice.kind],
+            channel_reference=notice.trade_no,
         )
         result = await notifications.deliver(client, notice.channel, payment, journal(settings))
         return Handled(order_id=order.order_id, outcome=f"{payment.status.value}: {result}")

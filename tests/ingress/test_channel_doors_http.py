@@ -218,6 +218,8 @@ async def test_an_alipay_payment_is_success_once_and_the_order_goes_active(
     )
     assert final["stage"] == "active", final
     assert final["payment"]["via"] == "notification" and final["payment"]["notices"] == 1
+    # Alipay's own trade number is recorded on the payment.
+    assert final["payment"]["channel_reference"] == "2026052822001400000000000001"
     assert accepted_notices(stack, order_id) == 1
     # After the end, a re-delivery is still answered as handled.
     assert_success(await post_alipay(http, body))
@@ -296,6 +298,7 @@ async def test_ten_concurrent_copies_of_a_wechat_notice_give_one_payment(
     )
     assert final["stage"] == "active", final
     assert final["payment"]["via"] == "notification" and final["payment"]["notices"] == 1
+    assert final["payment"]["channel_reference"] == "4200000000202605280000000001"
     assert accepted_notices(stack, order_id) == 1
 
 
