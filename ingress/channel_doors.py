@@ -12,7 +12,8 @@ unauthenticated reaches this module). Then, within `UPGRADE_CHANNEL_ANSWER_TIMEO
    `failed`, through `ingress.notifications.deliver` (idempotent on the transaction and status;
    its refusals become the channel's failure answer with their status); a refund (`refund`,
    `refund_failed`) is recorded durably and never delivered: a refund is not a failed payment
-   and does not change the run; `pending` changes nothing.
+   and does not change the run (a refund of a trade no run is found for is recorded too, and
+   answered as handled: the money went back, a person looks); `pending` changes nothing.
 
 Only when that finished is the notice answered as handled. Anything slower than the budget,
 and any Temporal or storage failure, is `NoticeNotRecorded` (503): the channel re-sends and the
@@ -55,6 +56,14 @@ from ingress.temporal_link import TemporalLink
 log = structlog.get_logger("ingress")
 
 _DELIVERED = {NoticeKind.PAID: PaymentStatus.SUCCEEDED, NoticeKind.CLOSED: PaymentStatus.FAILED}
+_REFUNDS = (NoticeKind.REFUND, NoticeKind.REFUND_FAILED)
+
+
+def _refund_words(notice: ChannelNotice) -> str:
+    what = "full refund" if notice.full_refund else "refund"
+    if notice.kind is NoticeKind.REFUND_FAILED:
+        what = "refund that did not happen"
+    return f"{notice.channel.value} notified a {what} of {notice.refund_amount} {notice.currency}"
 
 
 @dataclass(frozen=True)
@@ -123,8 +132,17 @@ async def handle(request: Request, notice: ChannelNotice) -> Handled:
 
 
 async def _handle(client: Client, settings: IngressSettings, notice: ChannelNotice) -> Handled:
-    order = await _order_for(client, notice)
     store = ReviewStore.in_dir(settings.data_dir)
+    try:
+        order = await _order_for(client, notice)
+    except UnknownTrade:
+        if notice.kind not in _REFUNDS:
+            raise
+        # Money went back to a payer for a trade we cannot place: kept for a person, handled.
+        reason = f"{_refund_words(notice)}, for a trade no upgrade was found for"
+        await asyncio.to_thread(store.record_notice, notice, None, reason)
+        log.warning("refund notice for an unknown trade recorded", channel=notice.channel.value)
+        return Handled(order_id="-", outcome="refund of an unknown trade: recorded")
     try:
         check_order(
             notice,
@@ -154,11 +172,8 @@ async def _handle(client: Client, settings: IngressSettings, notice: ChannelNoti
         )
         result = await notifications.deliver(client, notice.channel, payment, journal(settings))
         return Handled(order_id=order.order_id, outcome=f"{payment.status.value}: {result}")
-    if notice.kind in (NoticeKind.REFUND, NoticeKind.REFUND_FAILED):
-        what = "full refund" if notice.full_refund else "refund"
-        if notice.kind is NoticeKind.REFUND_FAILED:
-            what = "refund that did not happen"
-        reason = f"{notice.channel.value} notified a {what} of {notice.refund_amount} CNY"
+    if notice.kind in _REFUNDS:
+        reason = _refund_words(notice)
         new = await asyncio.to_thread(store.record_notice, notice, order.order_id, reason)
         log.info(
             "channel refund notice recorded",

@@ -219,7 +219,10 @@ def _serve(settings: SandboxSettings, args: argparse.Namespace) -> int:
     from sandbox.store import DB_FILENAME
 
     configure_logging(settings.log_format, settings.log_level)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a channel key of the notifier that does not load (names it)
+        raise CliError(str(exc), EXIT_INVALID) from exc
     print(
         f"sandbox: http://{args.host}:{args.port} (time scale {settings.time_scale:g}, "
         f"data {settings.data_dir / DB_FILENAME})",

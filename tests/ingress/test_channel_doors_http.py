@@ -282,6 +282,11 @@ async def test_wechat_pay_refusals_change_nothing(
     answer = await post_wechat(http, wechat(refunded, "REFUND.SUCCESS"))
     assert answer.status_code == 204 and answer.content == b"", answer.text
     await assert_untouched(http, order_id)
+    # A refund of a trade no run is found for: recorded for a person, answered as handled.
+    stray = refund(out_trade_no="txn-unknown-refund")
+    assert (await post_wechat(http, wechat(stray, "REFUND.SUCCESS"))).status_code == 204
+    kept = [row for row in kept_notices(stack) if row["out_trade_no"] == "txn-unknown-refund"]
+    assert [(row["kind"], row["order_id"]) for row in kept] == [("refund", None)]
 
 
 async def test_ten_concurrent_copies_of_a_wechat_notice_give_one_payment(
