@@ -46,6 +46,10 @@ def print_status(out: Output, status: UpgradeStatus) -> None:
     c.print(
         f"stage: [bold]{status.stage}[/bold]" + (f" — {status.reason}" if status.reason else "")
     )
+    if status.payment.channel_reference:
+        c.print(f"channel trade number: {status.payment.channel_reference}")
+    if status.payment_reference:
+        c.print(f"payment reference (transfer memo): [bold]{status.payment_reference}[/bold]")
     eta = status.eta
     c.print(
         f"eta: {shown(eta.earliest, with_date=True)} … {shown(eta.latest, with_date=True)} UTC  "

@@ -8,7 +8,7 @@ import argparse
 from typing import NoReturn
 
 from audit import checks
-from cli import commands, follow, held
+from cli import commands, follow, held, statements
 from cli.output import EXIT_INVALID
 
 DESCRIPTION = "`starter.py`: the CLI a backend script or an operator uses to drive upgrades."
@@ -141,4 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
     hel.add_argument("--state", choices=held.STATES, help="only custodies in this state")
     hel.add_argument("--limit", type=int, default=100)
     hel.set_defaults(run=held.cmd_held)
+    imp = sub.add_parser(
+        "import-statement",
+        parents=[common],
+        help="confirm corporate transfers from a bank statement (CSV); keep the rest for a person",
+    )
+    imp.add_argument(
+        "file", help="UTF-8 CSV: booking_date,amount,currency,payer_name,memo,bank_reference"
+    )
+    imp.set_defaults(run=statements.cmd_import_statement)
+
+    rev = sub.add_parser(
+        "review",
+        parents=[common],
+        help="statement lines and channel notices kept for a person",
+    )
+    rev.add_argument("--all", action="store_true", help="matched statement lines too")
+    rev.set_defaults(run=statements.cmd_review)
     return parser

@@ -27,11 +27,14 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from channels.reference import payment_reference
 from client.ack_journal import AckJournal, AckKind
 from client.errors import MessageRejected, MessageTimeout, UpgradeNotFound
+from client.payment_orders import transaction_key
 from domain.models import (
     CancelRequest,
     MessageAck,
+    PaymentMethod,
     PaymentNotice,
     Resolution,
     UpgradeOrder,
@@ -88,6 +91,9 @@ def _start_attributes(order: UpgradeOrder) -> TypedSearchAttributes:
             SearchAttributePair(sa.PAYMENT_METHOD, order.payment_method.value),
             SearchAttributePair(sa.TARGET_PLAN, order.to_plan),
             SearchAttributePair(sa.ESCALATED, False),
+            # How the channels' doors find the run from a notice's out_trade_no (a digest: the
+            # transaction id itself is personal data and search attributes are never encrypted).
+            SearchAttributePair(sa.TRANSACTION_KEY, transaction_key(order.transaction_id)),
         ]
     )
 
@@ -151,11 +157,18 @@ def _not_found(err: RPCError) -> bool:
     return err.status == RPCStatusCode.NOT_FOUND
 
 
+def with_reference(status: UpgradeStatus) -> UpgradeStatus:
+    """`status` with the corporate transfer's `payment_reference` (derived from the order id)."""
+    if status.payment_method != PaymentMethod.CORPORATE_TRANSFER.value:
+        return status
+    return status.model_copy(update={"payment_reference": payment_reference(status.order_id)})
+
+
 async def upgrade_status(client: Client, order_id: str) -> UpgradeStatus:
     """Live status from the run itself (a query), never from a cache or the visibility store."""
     try:
         handle = client.get_workflow_handle_for(UpgradeActivation.run, workflow_id_for(order_id))
-        return await handle.query(UpgradeActivation.status)
+        return with_reference(await handle.query(UpgradeActivation.status))
     except RPCError as err:
         if _not_found(err):
             raise UpgradeNotFound(order_id) from err
@@ -318,7 +331,7 @@ async def wait_result(client: Client, order_id: str) -> UpgradeStatus:
     """Wait for the run to end and return its final status."""
     handle = client.get_workflow_handle_for(UpgradeActivation.run, workflow_id_for(order_id))
     try:
-        return await handle.result()
+        return with_reference(await handle.result())
     except RPCError as err:
         if _not_found(err):
             raise UpgradeNotFound(order_id) from err

@@ -17,7 +17,9 @@ dev server and an absolute `UPGRADE_DATA_DIR`; `UPGRADE_TIME_SCALE=60` (the demo
 `UPGRADE_PLATFORM_URL` (the sandbox started here) and `UPGRADE_METRICS_BIND` (the worker's
 Prometheus endpoint, `--metrics-port`, 9464) unless they are already set. The ingress's
 channel secrets and tokens get their documented development values unless they are set (the
-stack prints which; a value from the environment is never printed).
+stack prints which; a value from the environment is never printed), and Alipay and WeChat Pay
+development keys generated under `.data/channel-keys/` configure both the ingress's doors and the
+sandbox playing those channels (`devstack.channel_keys`).
 
 Output: each child's stdout and stderr are appended to `.data/logs/<name>.log` (the paths are
 printed at start); the terminal keeps the stack's own lines, plus the tail of a child's log when it
@@ -40,6 +42,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from devstack.channel_keys import apply_channel_keys
 from devstack.demo import cancel_demo_order, submit_demo
 from devstack.supervisor import StackFailed, StopRequested, Supervisor
 from ingress.settings import IngressSettings, development_env, load_ingress_settings
@@ -224,6 +227,8 @@ async def run_stack(port: int, ui_port: int, metrics_port: int = 9464) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     for line in secret_sources:
         say(f"stack: ingress {line}")
+    for line in apply_channel_keys(settings.data_dir, ingress_url(settings)):
+        say(f"stack: channel {line}")
 
     fresh = not (settings.data_dir / "temporal.db").exists()
     stack = Supervisor(child_env(settings, f"{HOST}:{port}"), log_dir, ROOT, say)

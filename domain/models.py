@@ -31,6 +31,12 @@ Identifier = Annotated[
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+ChannelReference = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
+    ),
+]
 
 
 def amount_text(amount: Decimal) -> str:
@@ -119,6 +125,9 @@ class PaymentNotice(StrictFrozen):
     status: Literal[PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.UNDER_REVIEW] = (
         PaymentStatus.SUCCEEDED
     )
+    # The channel's own number for the trade (Alipay `trade_no`, WeChat Pay `transaction_id`),
+    # when the notice came through a channel's door: recorded on the payment for people.
+    channel_reference: ChannelReference | None = None
 
     def mismatch_with(self, order: UpgradeOrder) -> InvalidOrder | None:
         """The first field on which this notice disagrees with the order, if any."""

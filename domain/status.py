@@ -97,6 +97,8 @@ class PaymentProgress(Frozen):
     notices: int = 0
     # The channel reported `succeeded` after `failed` on this transaction: money the run refunds.
     succeeded_after_failed: bool = False
+    # The channel's own trade number, from the first accepted notice that carried one.
+    channel_reference: str | None = None
 
 
 class Attention(Frozen):
@@ -136,3 +138,7 @@ class UpgradeStatus(Frozen):
     cancel_requested: str | None = None
     eta: Eta
     compensations: list[CompensationRecord]
+    # Corporate transfers: the code the payer writes in the transfer memo, which the bank
+    # statement import matches (`channels.reference`). Filled in by `client.upgrades` from the
+    # order id; the run itself leaves it None.
+    payment_reference: str | None = None

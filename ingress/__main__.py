@@ -53,6 +53,7 @@ def main() -> int:
         "ingress starting",
         url=f"http://{settings.ingress_host}:{settings.ingress_port}",
         channels=settings.configured_channels(),
+        channel_doors=settings.configured_doors(),
         operator_token=settings.operator_token is not None,
         backend_token=settings.backend_token is not None,
         time_scale=settings.time_scale,

@@ -12,16 +12,30 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from ingress import problems, routes_health, routes_payments, routes_upgrades
+from ingress import (
+    problems,
+    routes_alipay,
+    routes_health,
+    routes_payments,
+    routes_statements,
+    routes_upgrades,
+    routes_wechat_pay,
+)
 from ingress.settings import IngressSettings
 from ingress.temporal_link import TemporalLink
 
 DESCRIPTION = """
 The HTTP front door of the upgrade-activation saga.
 
-* **Payment channels** post their asynchronous notifications to `/v1/payments/notify/{channel}`,
-  signed with `X-Signature: sha256=<hex>` (HMAC-SHA256 of the raw body, keyed with the channel's
-  secret). Delivery is idempotent on the transaction: re-deliveries answer `duplicate`.
+* **Alipay** and **WeChat Pay** post their own notifications to `/v1/payments/alipay/notify`
+  (form, RSA2) and `/v1/payments/wechat_pay/notify` (API v3: signed, AES-GCM encrypted); each is
+  answered as its channel expects (`success`, or 204).
+* **A payment gateway or backend that already verified the channel** (and bank cards) posts the
+  normalised notice to `/v1/payments/notify/{channel}`, signed with `X-Signature: sha256=<hex>`
+  (HMAC-SHA256 of the raw body, keyed with the channel's secret).
+* Delivery is idempotent on the transaction: re-deliveries change nothing.
+* **Corporate transfers** are confirmed by importing the bank statement
+  (`POST /v1/payments/statements`, operator token), matched by each order's reference code.
 * **The backend** starts upgrades, reads their live status and ETA, and cancels them
   (`Authorization: Bearer` with the backend or the operator token).
 * **Operators** resolve upgrades that wait for a decision (operator token only).
@@ -59,7 +73,10 @@ def create_app(settings: IngressSettings, client: Client | None = None) -> FastA
     app.state.settings = settings
     app.state.temporal = link
     problems.install(app)
+    app.include_router(routes_alipay.router)
+    app.include_router(routes_wechat_pay.router)
     app.include_router(routes_payments.router)
+    app.include_router(routes_statements.router)
     app.include_router(routes_upgrades.router)
     app.include_router(routes_health.router)
     return app

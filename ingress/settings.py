@@ -1,4 +1,4 @@
-"""The ingress's settings: where it listens, the channels' signing secrets, the bearer tokens.
+"""The ingress's settings: where it listens, the channels' keys and secrets, the bearer tokens.
 
 Read from the environment like every `UPGRADE_*` setting (it extends `service.settings.Settings`,
 so the time scale and task queue used to start upgrades are the worker's). Secrets are
@@ -6,12 +6,22 @@ so the time scale and task queue used to start upgrades are the worker's). Secre
 as unset. A channel without a secret refuses every notification (503): an unsigned door is
 never opened by a missing variable.
 
+The channels' own doors (`/v1/payments/alipay/notify`, `/v1/payments/wechat_pay/notify`) need
+their merchant ids and keys (`UPGRADE_ALIPAY_*`, `UPGRADE_WECHATPAY_*`); a key that does not load
+stops the process naming its variable, and a channel with any of them missing answers 503
+naming what is missing (`ingress.channel_keys`). Public keys are PEM text, a path to a PEM file,
+or (Alipay) the bare base64 its console shows; only the APIv3 key is a secret.
+
 The development values below are public on purpose (README, `make run` prints them): they make
 the embedded stack usable out of the box and must never be used in production.
 """
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 
+from channels.keys import load_public_key
+from channels.wechat_pay import APIV3_KEY_BYTES, PUBLIC_KEY_ID_PREFIX
 from client.ack_journal import AckJournal
 from domain.models import PaymentMethod
 from service.settings import Settings
@@ -54,6 +64,22 @@ class IngressSettings(Settings):
     # How long a request waits for Temporal (an update, a query) before answering 503/504: a
     # payment channel gives up after a few seconds and re-delivers anyway.
     ingress_request_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # The channels' doors answer within this (Alipay and WeChat Pay wait about 5 s): when
+    # Temporal is slower the answer is a failure, so the channel re-sends; nothing is lost.
+    channel_answer_timeout_s: float = Field(default=4.0, gt=0, le=30)
+    # Alipay: our app and seller (merchant PID) ids, and Alipay's public key (not ours).
+    alipay_app_id: str | None = None
+    alipay_seller_id: str | None = None
+    alipay_public_key: str | None = None
+    # WeChat Pay API v3: our merchant and app ids, the APIv3 key (secret), and the platform's
+    # verification keys: a public key with its `PUB_KEY_ID_...` id, and/or a directory of
+    # platform certificates (`*.pem`) for accounts still on certificates.
+    wechatpay_mchid: str | None = None
+    wechatpay_appid: str | None = None
+    wechatpay_apiv3_key: SecretStr | None = None
+    wechatpay_public_key: str | None = None
+    wechatpay_public_key_id: str | None = None
+    wechatpay_certificate_dir: Path | None = None
 
     @field_validator(
         "channel_secret_alipay",
@@ -62,12 +88,52 @@ class IngressSettings(Settings):
         "channel_secret_corporate_transfer",
         "operator_token",
         "backend_token",
+        "alipay_app_id",
+        "alipay_seller_id",
+        "alipay_public_key",
+        "wechatpay_mchid",
+        "wechatpay_appid",
+        "wechatpay_apiv3_key",
+        "wechatpay_public_key",
+        "wechatpay_public_key_id",
+        "wechatpay_certificate_dir",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("alipay_public_key", "wechatpay_public_key")
+    @classmethod
+    def _loads(cls, value: str | None) -> str | None:
+        # Loaded once here so that a bad key stops the process naming its variable.
+        if value is not None:
+            load_public_key(value, "the key")
+        return value
+
+    @field_validator("wechatpay_apiv3_key")
+    @classmethod
+    def _apiv3_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) != APIV3_KEY_BYTES:
+            raise ValueError(
+                f"the APIv3 key must be {APIV3_KEY_BYTES} bytes (as set at WeChat Pay)"
+            )
+        return value
+
+    @field_validator("wechatpay_public_key_id")
+    @classmethod
+    def _key_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(PUBLIC_KEY_ID_PREFIX):
+            raise ValueError(f"a platform public key id starts with {PUBLIC_KEY_ID_PREFIX}")
+        return value
+
+    @field_validator("wechatpay_certificate_dir")
+    @classmethod
+    def _a_directory(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
         return value
 
     def channel_secret(self, channel: PaymentMethod) -> SecretStr | None:
@@ -77,6 +143,21 @@ class IngressSettings(Settings):
     def configured_channels(self) -> list[str]:
         """Channel names that have a secret (safe to log: names only)."""
         return [m.value for m in PaymentMethod if self.channel_secret(m) is not None]
+
+    def configured_doors(self) -> list[str]:
+        """The channels' own doors whose ids and keys are all set (names only)."""
+        doors = []
+        if self.alipay_app_id and self.alipay_seller_id and self.alipay_public_key:
+            doors.append("alipay")
+        wechat_keys = self.wechatpay_public_key or self.wechatpay_certificate_dir
+        if (
+            self.wechatpay_mchid
+            and self.wechatpay_appid
+            and self.wechatpay_apiv3_key
+            and wechat_keys
+        ):
+            doors.append("wechat_pay")
+        return doors
 
 
 def load_ingress_settings() -> IngressSettings:

@@ -5,6 +5,8 @@ routers of `sandbox.routes`, their error answers and a health check.
 random generator and sleep, so tests move time by hand and never wait.
 """
 
+import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +14,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from domain.catalog import load_catalog
+from sandbox import notifier
+from sandbox.channel_signers import NotifierSettings
 from sandbox.faults import FaultInjector, Sleep
 from sandbox.routes import ROUTERS
 from sandbox.routes.calls import Clock, Sandbox, utc_now
@@ -47,10 +51,18 @@ def create_app(
     sandbox = Sandbox(
         store=store, faults=faults, clock=clock, time_scale=scale, catalog=load_catalog()
     )
+    channels = _channel_notifier(store, clock, scale) if owned else None
+    if channels is not None:
+        sandbox.held_channels = channels.channels
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(channels.run_forever()) if channels is not None else None
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if owned:
             store.close()
 
@@ -70,6 +82,18 @@ def create_app(
         return HealthOut(status="ok", time_scale=scale)
 
     return app
+
+
+def _channel_notifier(store: Store, clock: Clock, scale: float) -> notifier.ChannelNotifier | None:
+    """The Alipay / WeChat Pay notifier when `UPGRADE_SANDBOX_NOTIFY_URL` and keys are set."""
+    settings = NotifierSettings()
+    signers = settings.signers()
+    if not signers or settings.sandbox_notify_url is None:
+        return None
+    notifier.install(store)
+    return notifier.ChannelNotifier(
+        store, signers, settings.sandbox_notify_url, clock=clock, time_scale=scale
+    )
 
 
 __all__ = ["create_app"]

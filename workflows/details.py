@@ -8,6 +8,7 @@ from datetime import date
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from channels.reference import payment_reference
     from domain import progress
     from domain.moments import date_clock, on_day
     from domain.stages import Stage
@@ -162,7 +163,11 @@ def details_markdown(status: UpgradeStatus) -> str:
     payment = status.payment
     if payment.confirmed_at is None and not status.stage.is_terminal:
         due = f", deadline {on_day(payment.deadline, day)}" if payment.deadline else ""
-        lines.append(f"**Payment:** {payment.status}, polled {payment.polls}×{due}")
+        line = f"**Payment:** {payment.status}, polled {payment.polls}×{due}"
+        if status.payment_method == "corporate_transfer":
+            # What the payer writes in the transfer memo, and the statement import matches.
+            line += f"; reference code `{payment_reference(status.order_id)}` (transfer memo)"
+        lines.append(line)
     lines += ["", f"**Stages** (UTC, run started {date_clock(status.started_at)})"]
     lines += _stage_lines(status, day)
     if status.regions:

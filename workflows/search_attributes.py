@@ -3,7 +3,12 @@ their server registration list.
 
 Every server we start (dev server, test servers, compose) must register `REGISTRATION` before a
 workflow upserts one of these, or the workflow task fails and retries forever. No personal data
-goes into them: stage, method, plan name, flags and times only.
+goes into them: stage, method, plan name, flags, times and a pseudonym only.
+
+`TransactionKey` is a one-way digest of the order's `transaction_id` (the `out_trade_no` the
+payment channels notify with; `client.payment_orders.transaction_key`), never the id itself: it is
+set once at start by `client.upgrades`, never upserted by the workflow, and the channels' own
+doors find an order's run by it.
 """
 
 from temporalio.common import SearchAttributeKey
@@ -16,6 +21,7 @@ ACTIVATION_DEADLINE = SearchAttributeKey.for_datetime("ActivationDeadline")
 ACTIVATION_ETA = SearchAttributeKey.for_datetime("ActivationEta")
 # A held payment's custody (`workflows.custody`): holding, applied, refunded, not_charged.
 CUSTODY_STATE = SearchAttributeKey.for_keyword("CustodyState")
+TRANSACTION_KEY = SearchAttributeKey.for_keyword("TransactionKey")
 
 ALL_KEYS = (
     UPGRADE_STAGE,
@@ -25,6 +31,7 @@ ALL_KEYS = (
     ACTIVATION_DEADLINE,
     ACTIVATION_ETA,
     CUSTODY_STATE,
+    TRANSACTION_KEY,
 )
 
 # Name -> the type word the `temporal` CLI and the operator API use.
@@ -36,6 +43,7 @@ REGISTRATION: dict[str, str] = {
     "ActivationDeadline": "Datetime",
     "ActivationEta": "Datetime",
     "CustodyState": "Keyword",
+    "TransactionKey": "Keyword",
 }
 
 

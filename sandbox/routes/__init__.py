@@ -18,6 +18,7 @@ from sandbox.routes import (
     orders,
     payments,
     scheduler,
+    statement,
     tickets,
 )
 
@@ -31,4 +32,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     notifications.router,
     tickets.router,
     admin.router,
+    statement.router,
 )

@@ -45,9 +45,13 @@ class Sandbox:
     clock: Clock
     time_scale: float
     catalog: Catalog
+    held_channels: frozenset[str] = frozenset()
 
     def _call(self, tx: Tx, now: datetime, key: str | None = None) -> Call:
-        return Call(tx=tx, now=now, time_scale=self.time_scale, catalog=self.catalog, key=key)
+        return Call(
+            tx=tx, now=now, time_scale=self.time_scale, catalog=self.catalog, key=key,
+            held_channels=self.held_channels,
+        )  # fmt: skip
 
     async def mutate(
         self,

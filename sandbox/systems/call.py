@@ -20,6 +20,9 @@ class Call:
     time_scale: float
     catalog: Catalog
     key: str | None = None
+    # Payment methods whose settled payments the sandbox's channel notifier announces before
+    # the query API shows them (`sandbox.notifier.held`); empty when no notifier runs.
+    held_channels: frozenset[str] = frozenset()
 
     def effect(self, effect: Effect, order_id: str, **detail: Any) -> None:
         """Record an effect in the ledger, under this call's idempotency key."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 from domain.effects import Effect
 from domain.errors import ErrorType
 from domain.models import PaymentMethod, PaymentStatus, amount_text
-from sandbox import scenarios
+from sandbox import notifier, scenarios
 from sandbox.errors import BusinessRefusal, NotFound, Unprocessable
 from sandbox.schemas import (
     ApprovalOut,
@@ -57,6 +57,13 @@ def view(call: Call, row: sqlite3.Row) -> TransactionOut:
     claim = call.tx.one(
         "SELECT order_id FROM claims WHERE transaction_id = ?", row["transaction_id"]
     )
+    if (
+        row["settled_at"] is None
+        and status is PaymentStatus.SUCCEEDED
+        and row["method"] in call.held_channels
+        and notifier.held(call.tx, row["transaction_id"])
+    ):
+        status = PaymentStatus.PENDING  # the channel's notification goes first
     return TransactionOut(
         transaction_id=row["transaction_id"],
         order_id=row["order_id"],

@@ -93,7 +93,7 @@ class LiveStack:
         self.children[name] = child.start()
         return child
 
-    def start(self, ingress: bool = False) -> None:
+    def start(self, ingress: bool = False, ingress_env: dict[str, str] | None = None) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.start_temporal(wait=False)
         self.start_sandbox(wait=False)
@@ -101,10 +101,11 @@ class LiveStack:
         self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
         self.start_worker()
         if ingress:
-            self.start_ingress()
+            self.start_ingress(ingress_env)
 
-    def start_ingress(self) -> None:
-        self._spawn("ingress", [sys.executable, "-m", "ingress"])
+    def start_ingress(self, env: dict[str, str] | None = None) -> None:
+        """The ingress, with `env` on top of the stack's (e.g. the channels' keys)."""
+        self._spawn("ingress", [sys.executable, "-m", "ingress"], env)
         self._wait_http(f"{self.ingress_url}/readyz", "ingress")
 
     def start_temporal(self, wait: bool = True) -> None:

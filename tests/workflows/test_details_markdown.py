@@ -202,7 +202,9 @@ WHOLE: dict[Callable[[], UpgradeStatus], tuple[str, ...]] = {
         "**Escalation:** `payment_overdue` (normal), ticket TCK-00007, opened 11-26 "
         "09:00:00 in `awaiting_payment`, closed 11-26 10:00:00",
         "**Cancel requested:** the customer asked to stop",
-        "**Payment:** pending, polled 3×, deadline 11-27 09:00:00",
+        # The code the payer writes in the transfer memo (`channels.reference`).
+        "**Payment:** pending, polled 3×, deadline 11-27 09:00:00; reference code `UAZCWCEUJW9` "
+        "(transfer memo)",
         "",
         "**Stages** (UTC, run started 2026-11-24 09:00:00)",
         "▶ `awaiting_payment` 09:00:00 → now (running) · 2 failed attempts: bank "

@@ -163,6 +163,10 @@ def accept_notice(state: RunState, notice: PaymentNotice) -> MessageAck:
         return MessageAck(result="duplicate", stage=state.stage, detail="already recorded")
     state.seen_notices.add(key)
     state.payment = state.payment.model_copy(update={"notices": state.payment.notices + 1})
+    if notice.channel_reference and state.payment.channel_reference is None:
+        # State only, no command: shown in status for people (the channel's trade number).
+        update = {"channel_reference": notice.channel_reference}
+        state.payment = state.payment.model_copy(update=update)
     _record_payment(state, notice.status, notice.amount, notice.currency, via="notification")
     return MessageAck(result="accepted", stage=state.stage, detail=f"payment {notice.status}")
 
