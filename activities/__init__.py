@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from activities.billing import BillingActivities
 from activities.config import ConfigActivities
 from activities.entitlements import EntitlementActivities
+from activities.lease import LeaseActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.payments import PaymentActivities
@@ -27,6 +28,7 @@ __all__ = [
     "BillingActivities",
     "ConfigActivities",
     "EntitlementActivities",
+    "LeaseActivities",
     "NotificationActivities",
     "OrderActivities",
     "PaymentActivities",
@@ -34,6 +36,7 @@ __all__ = [
     "TicketActivities",
     "build_activities",
     "create_platform_client",
+    "lease_activities",
 ]
 
 
@@ -68,7 +71,14 @@ def build_activities(client: "PlatformClient") -> list[Callable[..., Any]]:
         notifications.request_client_refresh,
         tickets.escalate,
         tickets.close_ticket,
+        *lease_activities(),
     ]
+
+
+def lease_activities() -> list[Callable[..., Any]]:
+    """The account lease's activities (Temporal calls, no platform): every worker runs them."""
+    lease = LeaseActivities()
+    return [lease.request_account_lease, lease.run_closed]
 
 
 def create_platform_client(settings: "PlatformSettings") -> "PlatformClient":

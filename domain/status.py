@@ -113,6 +113,8 @@ class UpgradeStatus(Frozen):
     escalated: bool
     escalations: list[Escalation]
     attention: Attention | None = None
+    # Paid, but another order of the account applies its change first (the account lease).
+    waiting_for: str | None = None
     # Set from the moment a `cancel` is accepted until the run has unwound.
     cancel_requested: str | None = None
     eta: Eta

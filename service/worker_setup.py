@@ -16,9 +16,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.account_lease import AccountLease
 from workflows.upgrade import UpgradeActivation
 
-WORKFLOWS: list[type] = [UpgradeActivation]
+WORKFLOWS: list[type] = [UpgradeActivation, AccountLease]
 
 # Our own pure modules and pydantic are imported once and shared with every workflow run instead
 # of being re-imported into each run's sandbox: they are deterministic, and re-importing pydantic

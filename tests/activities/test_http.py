@@ -210,6 +210,8 @@ def test_build_activities_registers_every_activity_once() -> None:
         "request_client_refresh",
         "escalate",
         "close_ticket",
+        "request_account_lease",
+        "run_closed",
     ]
     # Registered under the name of its method: the workflow may reference either.
     assert [fn.__name__ for fn in bound] == names

@@ -1,7 +1,10 @@
-"""Stage `reconciling`: the paid amount and currency, the order and the catalog price must agree
-(checked here), then the platform matches order, payment and account (`reconcile_order`).
+"""Stage `reconciling`: first hold the account (one order of an account at a time, in payment
+order: `workflows.lease`), then the paid amount and currency, the order and the catalog price
+must agree (checked here), then the platform matches order, payment and account
+(`reconcile_order`).
 
-- activities: amount / currency / catalog price checked in the workflow; `reconcile_order`
+- activities: `request_account_lease` (then wait for the grant); amount / currency / catalog price
+  checked in the workflow; `reconcile_order`
 - compensation: none
 - timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again, forever
 - non-retryable errors: `ReconciliationMismatch` → `needs_attention` (approve, retry, reject)
@@ -18,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.calls import forward
 from workflows.decisions import decided
 from workflows.exits import Refusal
+from workflows.lease import hold_account
 from workflows.state import RunState
 from workflows.visibility import enter
 
@@ -27,6 +31,8 @@ STAGE = Stage.RECONCILING
 async def run(state: RunState) -> None:
     enter(state, STAGE)
     order = state.order
+    # From here to the end of the run, no other order of the account acts (`workflows.lease`).
+    await hold_account(state)
 
     async def attempt() -> None:
         price = state.input.catalog_price
