@@ -15,6 +15,7 @@ from activities.billing import BillingActivities
 from activities.config import ConfigActivities
 from activities.custody import CustodyActivities
 from activities.entitlements import EntitlementActivities
+from activities.lease import LeaseActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.payments import PaymentActivities
@@ -29,6 +30,7 @@ __all__ = [
     "ConfigActivities",
     "CustodyActivities",
     "EntitlementActivities",
+    "LeaseActivities",
     "NotificationActivities",
     "OrderActivities",
     "PaymentActivities",
@@ -36,6 +38,7 @@ __all__ = [
     "TicketActivities",
     "build_activities",
     "create_platform_client",
+    "lease_activities",
 ]
 
 
@@ -75,7 +78,14 @@ def build_activities(client: "PlatformClient") -> list[Callable[..., Any]]:
         custody.refund_held_payment,
         custody.open_custody_ticket,
         custody.close_custody_ticket,
+        *lease_activities(),
     ]
+
+
+def lease_activities() -> list[Callable[..., Any]]:
+    """The account lease's activities (Temporal calls, no platform): every worker runs them."""
+    lease = LeaseActivities()
+    return [lease.request_account_lease, lease.run_closed]
 
 
 def create_platform_client(settings: "PlatformSettings") -> "PlatformClient":

@@ -15,6 +15,7 @@ from typing import Any
 
 from temporalio import activity
 
+from activities import lease_activities
 from domain import steps
 from domain.models import PaymentStatus
 from domain.steps import Activity
@@ -136,5 +137,5 @@ def instant_activities() -> list[Callable[..., Any]]:
         revert_billing_plan, allocate_resources, check_allocation, release_allocation,
         generate_media_profile, publish_config_version, push_config, check_propagation,
         rollback_config, activate_entitlements, deactivate_entitlements, invalidate_console_cache,
-        notify_customer, request_client_refresh, escalate, close_ticket,
+        notify_customer, request_client_refresh, escalate, close_ticket, *lease_activities(),
     ]  # fmt: skip

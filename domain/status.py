@@ -134,6 +134,8 @@ class UpgradeStatus(Frozen):
     # The id a `resolve` answers now (`Resolution.attention_id`): the needs_attention's id, or
     # `activation_sla-<n>` while escalated past the SLA in a stage that takes retry / reject.
     attention_id: str | None = None
+    # Paid, but another order of the account applies its change first (the account lease).
+    waiting_for: str | None = None
     # Set from the moment a `cancel` is accepted until the run has unwound.
     cancel_requested: str | None = None
     eta: Eta

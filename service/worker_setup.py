@@ -16,11 +16,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.account_lease import AccountLease
 from workflows.custody import PaymentCustody
 from workflows.upgrade import UpgradeActivation
 
-# The saga, and the custody of payments it (or the ingress) cannot apply.
-WORKFLOWS: list[type] = [UpgradeActivation, PaymentCustody]
+# The saga, the account lease it holds (one order of an account at a time) and the custody of
+# payments it (or the ingress) cannot apply.
+WORKFLOWS: list[type] = [UpgradeActivation, AccountLease, PaymentCustody]
 
 # Our own pure modules and pydantic are imported once and shared with every workflow run instead
 # of being re-imported into each run's sandbox: they are deterministic, and re-importing pydantic

@@ -139,8 +139,12 @@ def details_markdown(status: UpgradeStatus) -> str:
         else:
             window = f"{on_day(eta.earliest, day)} – {on_day(eta.latest, day)} UTC"
             lines += [f"**ETA:** {window}", f"_based on: {eta.basis}_"]
+    elif eta.earliest is not None:
+        lines.append(f"**ETA:** not before {on_day(eta.earliest, day)} UTC — {eta.basis}")
     else:
         lines.append(f"**ETA:** none — {eta.basis}")
+    if status.waiting_for:
+        lines.append(f"**Waiting:** {status.waiting_for}")
     if status.attention:
         attention = status.attention
         lines.append(

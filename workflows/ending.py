@@ -12,12 +12,15 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import metrics
 from workflows.escalation import close_tickets
+from workflows.lease import release_account
 from workflows.state import RunState
 from workflows.visibility import publish
 
 
 async def finish(state: RunState, stage: Stage, reason: str) -> None:
     state.end_stage()
+    # Active, or fully compensated: the next order of the account may go.
+    await release_account(state, f"{stage}: {reason}")
     await close_tickets(state, f"upgrade ended {stage}: {reason}")
     state.stage = stage
     state.reason = reason

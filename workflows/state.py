@@ -15,6 +15,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import steps
+    from domain.lease import LeaseGrant, LeaseQueued
     from domain.models import CancelRequest, PaymentStatus, Resolution
     from domain.stages import Stage
     from domain.status import (
@@ -90,6 +91,12 @@ class RunState:
         self.safety = Safety()
         self.payment_deadline: Alarm | None = None
         self.payment_expiry: Alarm | None = None
+        # The account lease (`workflows.lease`): set by `run` from its patch.
+        self.leased = False
+        self.lease_requested = False
+        self.lease: LeaseGrant | None = None
+        self.lease_queue: LeaseQueued | None = None
+        self.lease_released = False
         self.config_version: steps.PublishConfigResult | None = None
         self.media_profile_id: str | None = None
         scale = input.policy.time_scale

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.lease import GRANTED_SIGNAL, QUEUED_SIGNAL, LeaseGrant, LeaseQueued
     from domain.models import CancelRequest, MessageAck, PaymentNotice, Resolution
     from domain.stages import Stage
     from domain.status import UpgradeStatus
     from domain.upgrade_input import UpgradeInput
 
-from workflows import decisions, messages, metrics, patches, visibility
+from workflows import decisions, lease, messages, metrics, patches, visibility
 from workflows.alarms import CLOCK_FREE_DECISIONS
 from workflows.compensation import unwind
 from workflows.ending import finish, record_activated
@@ -77,6 +78,7 @@ class UpgradeActivation:
         # Read once per run: a run started by earlier code keeps the decisions it was made with.
         state.clock_free = workflow.patched(CLOCK_FREE_DECISIONS)
         state.safety = patches.read()
+        state.leased = workflow.patched(lease.ACCOUNT_LEASE)
         if not state.stages:  # the first run, not a continuation
             visibility.enter(state, Stage.AWAITING_PAYMENT)
             metrics.record_started(state.order.payment_method)
@@ -100,6 +102,14 @@ class UpgradeActivation:
     @workflow.query(name="status")
     def status(self) -> UpgradeStatus:
         return visibility.status(self._state)
+
+    @workflow.signal(name=GRANTED_SIGNAL)
+    def lease_granted(self, grant: LeaseGrant) -> None:
+        lease.granted(self._state, grant)
+
+    @workflow.signal(name=QUEUED_SIGNAL)
+    def lease_queued(self, place: LeaseQueued) -> None:
+        lease.queued(self._state, place)
 
     @workflow.update(name="confirm_payment")
     def confirm_payment(self, notice: PaymentNotice) -> MessageAck:

@@ -12,6 +12,7 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain.eta import estimate_eta
+    from domain.moments import clock
     from domain.stages import Stage
     from domain.status import Eta, StageRecord, UpgradeStatus
 
@@ -35,8 +36,32 @@ def eta(state: RunState) -> Eta:
     if stage is Stage.NEEDS_ATTENTION:
         return Eta(earliest=None, latest=None, basis="waiting for an operator decision")
     record = state.stages[-1]
-    return estimate_eta(
+    estimate = estimate_eta(
         state.policy, state.order.payment_method, stage, record.started_at, workflow.now()
+    )
+    waiting = waiting_for(state)
+    if waiting is None:
+        return estimate
+    # How long the order ahead still takes is its own run's business: no honest upper bound here.
+    return Eta(
+        earliest=estimate.earliest,
+        latest=None,
+        basis=f"{waiting}; then, from when it is granted: {estimate.basis}",
+    )
+
+
+def waiting_for(state: RunState) -> str | None:
+    """What a paid run waits for while another order of its account holds the account."""
+    if not state.lease_requested or state.lease is not None or state.lease_released:
+        return None
+    account = state.order.account_id
+    place = state.lease_queue
+    if place is None:
+        return f"waiting for account {account}: asking for it"
+    ahead = "next in line" if place.position == 1 else f"number {place.position} in line"
+    return (
+        f"waiting for account {account}: order {place.holder_order_id} is applying its change "
+        f"(since {clock(place.holder_since)}); this order is {ahead}"
     )
 
 
@@ -62,6 +87,7 @@ def status(state: RunState) -> UpgradeStatus:
         escalations=list(state.escalations),
         attention=state.attention,
         attention_id=state.attention_id(),
+        waiting_for=waiting_for(state),
         cancel_requested=state.cancel.reason if state.cancel else None,
         eta=eta(state),
         compensations=list(state.compensations),

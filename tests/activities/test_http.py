@@ -214,6 +214,8 @@ def test_build_activities_registers_every_activity_once() -> None:
         "refund_held_payment",
         "open_custody_ticket",
         "close_custody_ticket",
+        "request_account_lease",
+        "run_closed",
     ]
     # Registered under the name of its method: the workflow may reference either.
     assert [fn.__name__ for fn in bound] == names

@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import lease_activities
 from domain import steps
 from domain.catalog import load_catalog
 from domain.errors import ErrorType
@@ -217,4 +218,5 @@ class FakePlatform:
             request_client_refresh,
             escalate,
             close_ticket,
+            *lease_activities(),
         ]

@@ -3,6 +3,7 @@ and the opt-in recording of a finished run's histories for the replay test."""
 
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -31,7 +32,9 @@ def make_order(
 ) -> UpgradeOrder:
     data: dict[str, Any] = {
         "order_id": order_id,
-        "account_id": "acct-1",
+        # An account of its own: the account's lease entity runs on the task queue of the first
+        # run that asked for it, and every test has a task queue of its own.
+        "account_id": f"acct-{order_id}-{uuid.uuid4().hex[:6]}",
         "app_id": "app-1",
         "from_plan": "basic",
         "to_plan": to_plan,

@@ -1,7 +1,10 @@
-"""Stage `reconciling`: the paid amount and currency, the order and the catalog price must agree
-(checked here), then the platform matches order, payment and account (`reconcile_order`).
+"""Stage `reconciling`: first hold the account (one order of an account at a time, in payment
+order: `workflows.lease`), then the paid amount and currency, the order and the catalog price
+must agree (checked here), then the platform matches order, payment and account
+(`reconcile_order`).
 
-- activities: amount / currency / catalog price checked in the workflow; `reconcile_order`
+- activities: `request_account_lease` (then wait for the grant); amount / currency / catalog price
+  checked in the workflow; `reconcile_order`
 - compensation: none
 - timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again, forever
 - non-retryable errors: `ReconciliationMismatch` → `needs_attention` (approve, retry, reject)
@@ -28,6 +31,7 @@ from workflows.calls import forward, must_complete
 from workflows.decisions import decided
 from workflows.escalation import escalate
 from workflows.exits import Refusal
+from workflows.lease import hold_account
 from workflows.state import RunState
 from workflows.visibility import enter, publish
 
@@ -41,6 +45,8 @@ _PLATFORM_OVERRIDABLE = ("from_plan", "app_id")
 async def run(state: RunState) -> None:
     enter(state, STAGE)
     order = state.order
+    # From here to the end of the run, no other order of the account acts (`workflows.lease`).
+    await hold_account(state)
     bound = state.safety.approve_still_reconciles
     overrides: set[str] = set()
 
