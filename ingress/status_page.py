@@ -52,12 +52,13 @@ def e(value: object) -> str:
 
 
 def _time(moment: datetime, now: datetime) -> str:
-    """A UTC time the page's script rewrites into the reader's local time (with the day when it
-    is not today's: a corporate transfer's ETA can be days away)."""
+    """A UTC time (`13:50 UTC`) the page's script rewrites into the reader's local time with its
+    zone (`21:50 GMT+8`); with the day when it is not today's (a corporate transfer's ETA can be
+    days away)."""
     other_day = moment.date() != now.date()
     shown = (day_clock(moment) if other_day else clock(moment))[: 11 if other_day else 5]
     flag = "date" if other_day else "time"
-    return f'<time datetime="{e(moment.isoformat())}" data-local="{flag}">{e(shown)}</time>'
+    return f'<time datetime="{e(moment.isoformat())}" data-local="{flag}">{e(shown)} UTC</time>'
 
 
 def duration(delta: timedelta, lang: Language) -> str:
