@@ -217,3 +217,34 @@ async def test_an_unknown_order_is_404(http: httpx.AsyncClient) -> None:
     assert code == 404
     page = await http.get("/status/EVT-NOBODY", params={"token": link_token("EVT-NOBODY")})
     assert page.status_code == 404 and "no upgrade for order" in page.text
+
+
+async def test_the_page_in_a_browser_follows_the_run_until_active(
+    http: httpx.AsyncClient, stack: LiveStack
+) -> None:
+    """Headless Chromium (only where `make screenshots` can run: Playwright and Debian's
+    chromium): the page's script follows the event stream and shows each change by itself."""
+    async_api = pytest.importorskip("playwright.async_api")
+    from tools.chromium import CHROMIUM, FLAGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (make screenshots installs it)")
+    order_id = "EVT-BROWSER"
+    await paid_order(http, order_id)
+    url = f"{stack.ingress_url}/status/{order_id}?token={link_token(order_id)}&lang=en"
+    async with async_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=list(FLAGS)
+        )
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(STREAM_DEADLINE_S * 1000)
+            await page.goto(url)
+            await page.get_by_text("Waiting for your payment to be confirmed").wait_for()
+            await page.get_by_text("Live: this page updates by itself").wait_for()
+            # Nothing but the page's own script reloads it from here.
+            assert (await notify(http, notice(order_id))).status_code == 200
+            await page.get_by_text("Active: your upgrade is ready").wait_for()
+            await page.get_by_text("Final status").wait_for()
+        finally:
+            await browser.close()
