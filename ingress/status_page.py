@@ -160,24 +160,28 @@ def eta_html(status: UpgradeStatus, lang: Language, now: datetime) -> str:
 
 def notices_html(status: UpgradeStatus, lang: Language) -> str:
     """Late (an open ticket), a person deciding, a refund: each said once, plainly."""
-    parts: list[str] = []
+    parts: list[str] = []  # HTML, escaped
     for escalation in status.escalations:
         if escalation.closed_at is not None or status.stage.is_terminal:
             continue
-        if escalation.reason is EscalationReason.ACTIVATION_SLA:
-            parts.append(text(lang, "late_ticket", ticket=escalation.ticket_id))
-        elif escalation.reason is EscalationReason.PAYMENT_OVERDUE:
-            parts.append(text(lang, "payment_late", ticket=escalation.ticket_id))
+        key = {
+            EscalationReason.ACTIVATION_SLA: "late_ticket",
+            EscalationReason.PAYMENT_OVERDUE: "payment_late",
+        }.get(escalation.reason)
+        if key is not None:
+            # A ticket id is never broken across two lines.
+            ticket = f'<span class="nowrap">{e(escalation.ticket_id)}</span>'
+            parts.append(e(text(lang, key, ticket="\0")).replace("\0", ticket))
     if status.stage is Stage.NEEDS_ATTENTION:
-        parts.append(text(lang, "attention"))
+        parts.append(e(text(lang, "attention")))
     refunded = any(
         c.step == Activity.REFUND_PAYMENT and c.outcome == "done" for c in status.compensations
     )
     if refunded:
-        parts.append(text(lang, "refunded"))
+        parts.append(e(text(lang, "refunded")))
     if not parts:
         return ""
-    body = "".join(f"<p>{e(p)}</p>" for p in parts)
+    body = "".join(f"<p>{p}</p>" for p in parts)  # each part escaped above
     return f'<section class="card late"><h2>{e(text(lang, "late"))}</h2>{body}</section>'
 
 

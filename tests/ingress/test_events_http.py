@@ -248,3 +248,20 @@ async def test_the_page_in_a_browser_follows_the_run_until_active(
             await page.get_by_text("Final status").wait_for()
         finally:
             await browser.close()
+
+
+async def test_a_run_closed_by_hand_ends_the_stream_saying_so(
+    http: httpx.AsyncClient, stack: LiveStack
+) -> None:
+    order_id = "EVT-TERMINATED"
+    await paid_order(http, order_id)
+    connected = asyncio.Event()
+    reading = asyncio.create_task(events(http, order_id, headers=BACKEND, connected=connected))
+    await asyncio.wait_for(connected.wait(), STREAM_DEADLINE_S)
+    client = await stack.client()
+    await client.get_workflow_handle(f"upgrade-{order_id}").terminate(reason="by hand")
+    code, received = await reading
+    assert code == 200
+    assert [e.name for e in received] == ["status", "end"], received
+    assert received[-1].data["stage"] == "awaiting_payment"
+    assert "closed in stage awaiting_payment without finishing" in received[-1].data["reason"]

@@ -158,7 +158,9 @@ def test_a_cancelled_order_says_it_was_refunded() -> None:
 
 
 def test_everything_inserted_is_escaped() -> None:
+    late = make_status().escalations[0].model_copy(update={"ticket_id": "T<i>1"})
     status = make_status(
+        escalations=[late],
         order_id="ORD-<b>",
         target_plan=NASTY,
         change_kinds=[NASTY],
@@ -167,7 +169,8 @@ def test_everything_inserted_is_escaped() -> None:
     )
     for language in ("en", "zh"):
         page = render(status, language, NOW, 'tok"><script>', "n")
-        assert "<script>alert" not in page and "<b>" not in page
+        assert "<script>alert" not in page and "<b>" not in page and "<i>" not in page
+        assert "T&lt;i&gt;1" in page
         assert 'tok"><script>' not in page
         # The only scripts are ours, with the nonce.
         scripts = [a for t, a in parse(page).tags if t == "script"]
