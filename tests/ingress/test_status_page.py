@@ -1,4 +1,4 @@
-"""The customer's status page (`ingress.status_page`), rendered from statuses built by hand: both
+"""The customer's status page (`ingress.status_view`), rendered from statuses built by hand: both
 languages, every value escaped, the milestones, the ETA in plain words (and honestly none), the
 late notice with its ticket, the advice, and the language choice."""
 
@@ -11,7 +11,7 @@ from domain.stages import Stage
 from domain.status import Eta, RegionProgress
 from ingress.event_ids import event_id
 from ingress.page_text import TEXT, pick_language
-from ingress.status_page import render
+from ingress.status_view import render
 from tests.support.statuses import (
     REGIONS,
     at,
