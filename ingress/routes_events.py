@@ -64,14 +64,19 @@ def sse(event: str, data: str, event_id: str | None = None) -> str:
     return f"{head}event: {event}\ndata: {data}\n\n"
 
 
-def _end(status: UpgradeStatus, running: bool) -> str | None:
-    """The closing event once there is nothing more to wait for, else None."""
+def _end(status: UpgradeStatus, running: bool, access: Access) -> str | None:
+    """The closing event once there is nothing more to wait for, else None (a link's holder
+    is told the stage, the backend why as well)."""
     if status.stage.is_terminal:
-        return sse("end", json.dumps({"stage": status.stage.value, "reason": status.reason}))
-    if not running:
+        reason = status.reason
+    elif not running:
         reason = f"the run closed in stage {status.stage.value} without finishing"
-        return sse("end", json.dumps({"stage": status.stage.value, "reason": reason}))
-    return None
+    else:
+        return None
+    data: dict[str, str | None] = {"stage": status.stage.value}
+    if access is Access.FULL:
+        data["reason"] = reason
+    return sse("end", json.dumps(data))
 
 
 async def stream(
@@ -91,7 +96,7 @@ async def stream(
         if current != sent:
             yield sse("status", view(status, access), current)
             sent, quiet_since = current, time.monotonic()
-        end = _end(status, running)
+        end = _end(status, running, access)
         if end is not None:
             yield end
             return
@@ -148,7 +153,7 @@ async def upgrade_events(
         raise not_found(order_id) from None
     resume = (last_event_id_header or last_event_id or "").strip() or None
     status, running = first
-    if resume == event_id(status) and _end(status, running) is not None:
+    if resume == event_id(status) and _end(status, running, access) is not None:
         return Response(status_code=204)
     return StreamingResponse(
         stream(request, order_id, access, resume, first),

@@ -23,7 +23,7 @@ from domain.status import EscalationReason, UpgradeStatus
 from domain.steps import Activity
 from ingress.event_ids import event_id
 from ingress.page_text import HTML_LANG, Language, text, word
-from ingress.problems import ProblemError
+from ingress.problems import Kind, ProblemError
 
 _TEMPLATE = Template(
     resources.files("ingress").joinpath("templates/status.html").read_text(encoding="utf-8")
@@ -240,7 +240,11 @@ def render(status: UpgradeStatus, lang: Language, now: datetime, token: str, non
 
 def error_page(problem: ProblemError, lang: Language) -> str:
     """A plain page for a link that cannot be opened: what is wrong and what to do."""
-    detail = f"<p>{e(problem.detail)}</p><p>{e(text(lang, 'error_retry'))}</p>"
+    # What is wrong with the link or the setup is the reader's to know; how Temporal failed
+    # (addresses, errors) is not a customer's business.
+    hidden = problem.kind in (Kind.TEMPORAL_UNAVAILABLE, Kind.TIMEOUT, Kind.INTERNAL)
+    said = text(lang, "error_unavailable") if hidden else problem.detail
+    detail = f"<p>{e(said)}</p><p>{e(text(lang, 'error_retry'))}</p>"
     return (
         f'<!doctype html><html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

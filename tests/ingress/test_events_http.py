@@ -137,7 +137,7 @@ async def test_every_change_in_order_until_active_then_the_stream_ends(
     assert steps == sorted(steps) and len({e.id for e in statuses}) == len(statuses)
     # The backend's token sees the whole status.
     assert statuses[-1].data["order_id"] == order_id and len(statuses[-1].data["regions"]) == 8
-    assert received[-1].data["stage"] == "active"
+    assert received[-1].data == {"stage": "active", "reason": "activated in every region"}
 
     # Resume after the end with the last id: nothing more to say (204 stops EventSource).
     code, again = await events(
@@ -185,8 +185,13 @@ def link_token(order_id: str) -> str:
     return links.make_token(DEV_STATUS_LINK_SECRET, order_id, expires)
 
 
+async def client_terminate(stack: LiveStack, order_id: str) -> None:
+    client = await stack.client()
+    await client.get_workflow_handle(f"upgrade-{order_id}").terminate(reason="by hand")
+
+
 async def test_a_signed_link_follows_the_stage_and_opens_the_page(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient, stack: LiveStack
 ) -> None:
     order_id = "EVT-LINK"
     await paid_order(http, order_id)
@@ -194,6 +199,14 @@ async def test_a_signed_link_follows_the_stage_and_opens_the_page(
     code, first = await events(http, order_id, params={"token": token}, stop_after=1)
     # The customer's view: the stage, nothing of the run's internals.
     assert code == 200 and first[0].data == {"order_id": order_id, "stage": "awaiting_payment"}
+    # To its end: the stage, and nothing of why a run stopped.
+    await client_terminate(stack, order_id)
+    code, rest = await events(http, order_id, params={"token": token})
+    assert code == 200
+    assert [(e.name, e.data) for e in rest] == [
+        ("status", {"order_id": order_id, "stage": "awaiting_payment"}),
+        ("end", {"stage": "awaiting_payment"}),
+    ]
 
     page = await http.get(f"/status/{order_id}", params={"token": token})
     assert page.status_code == 200, page.text
