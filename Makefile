@@ -13,7 +13,7 @@ $(BIN)/ruff format --check .
 $(BIN)/mypy .
 endef
 
-.PHONY: venv run test test-busy test-faults lint fmt clean histories histories-time-skipping test-exit-codes bench bench-quick screenshots
+.PHONY: venv run test test-busy test-faults lint fmt clean histories histories-time-skipping test-exit-codes bench bench-quick screenshots status-screenshots
 
 venv: $(STAMP)
 
@@ -82,6 +82,10 @@ $(SHOTS_STAMP): pyproject.toml $(STAMP)
 
 screenshots: $(SHOTS_STAMP)
 	$(BIN)/python -m tools.screenshots
+
+# The customer's status page at a phone's size (in progress, late with a ticket, active), the same way.
+status-screenshots: $(SHOTS_STAMP)
+	$(BIN)/python -m tools.status_shots
 
 lint: venv
 	$(LINT)

@@ -8,7 +8,7 @@ import argparse
 from typing import NoReturn
 
 from audit import checks
-from cli import commands, follow, held, statements
+from cli import commands, follow, held, statements, status_link
 from cli.output import EXIT_INVALID
 
 DESCRIPTION = "`starter.py`: the CLI a backend script or an operator uses to drive upgrades."
@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     can.add_argument("order_id")
     can.add_argument("--reason")
     can.set_defaults(run=commands.cmd_cancel)
+
+    status_link.add_parser(sub, common)
 
     lst = sub.add_parser("list", parents=[common], help="runs matching a visibility query")
     lst.add_argument(

@@ -15,11 +15,13 @@ from temporalio.client import Client
 from ingress import (
     problems,
     routes_alipay,
+    routes_events,
     routes_health,
     routes_payments,
     routes_statements,
     routes_upgrades,
     routes_wechat_pay,
+    status_page,
 )
 from ingress.settings import IngressSettings
 from ingress.temporal_link import TemporalLink
@@ -39,6 +41,8 @@ The HTTP front door of the upgrade-activation saga.
 * **The backend** starts upgrades, reads their live status and ETA, and cancels them
   (`Authorization: Bearer` with the backend or the operator token).
 * **Operators** resolve upgrades that wait for a decision (operator token only).
+* **Consoles** follow an upgrade as Server-Sent Events (`/v1/upgrades/{order_id}/events`), and
+  **customers** open their status page (`/status/{order_id}?token=...`) from a signed link.
 
 Errors are RFC 9457 problem details (`application/problem+json`) naming the offending `field`.
 """
@@ -46,6 +50,7 @@ Errors are RFC 9457 problem details (`application/problem+json`) naming the offe
 TAGS = [
     {"name": "payment channels", "description": "Signed asynchronous payment notifications."},
     {"name": "upgrades", "description": "Start, follow, cancel and resolve upgrades."},
+    {"name": "status page", "description": "The customer's page, opened from a signed link."},
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "problems", "description": "The error types of this API."},
 ]
@@ -78,5 +83,7 @@ def create_app(settings: IngressSettings, client: Client | None = None) -> FastA
     app.include_router(routes_payments.router)
     app.include_router(routes_statements.router)
     app.include_router(routes_upgrades.router)
+    app.include_router(routes_events.router)
+    app.include_router(status_page.router)
     app.include_router(routes_health.router)
     return app

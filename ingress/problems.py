@@ -30,6 +30,7 @@ class Kind(StrEnum):
     INVALID_INPUT = "invalid-input"
     BAD_SIGNATURE = "bad-signature"
     UNAUTHORIZED = "unauthorized"
+    BAD_LINK = "bad-link"
     UNKNOWN_CHANNEL = "unknown-channel"
     UPGRADE_NOT_FOUND = "upgrade-not-found"
     ORDER_NOT_STARTED = "order-not-started"
@@ -57,6 +58,11 @@ DESCRIPTIONS: dict[Kind, tuple[str, str]] = {
     Kind.UNAUTHORIZED: (
         "Missing or invalid bearer token",
         "Send `Authorization: Bearer <token>`; resolve needs the operator token.",
+    ),
+    Kind.BAD_LINK: (
+        "Status link missing, invalid or expired",
+        "A status link's `token` is signed for one order and expires; `detail` says what is "
+        "wrong. Ask the backend for a new link (`starter.py status-link ORDER_ID`).",
     ),
     Kind.UNKNOWN_CHANNEL: (
         "Unknown payment channel",
@@ -258,6 +264,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 _WHY: dict[int, str] = {
     401: "Missing or invalid credentials (signature or bearer token)",
+    403: "A status link that is invalid, another order's, or expired",
     404: "Not found",
     409: "Conflicts with the upgrade's state",
     413: "The body is too large",

@@ -29,12 +29,14 @@ from service.settings import Settings
 CHANNEL_SECRET_ENV_PREFIX = "UPGRADE_CHANNEL_SECRET_"
 OPERATOR_TOKEN_ENV = "UPGRADE_OPERATOR_TOKEN"
 BACKEND_TOKEN_ENV = "UPGRADE_BACKEND_TOKEN"
+STATUS_LINK_SECRET_ENV = "UPGRADE_STATUS_LINK_SECRET"
 
 DEV_CHANNEL_SECRETS: dict[PaymentMethod, str] = {
     method: f"dev-{method.value.replace('_', '-')}-secret" for method in PaymentMethod
 }
 DEV_OPERATOR_TOKEN = "dev-operator-token"
 DEV_BACKEND_TOKEN = "dev-backend-token"
+DEV_STATUS_LINK_SECRET = "dev-status-link-secret"
 
 
 def channel_secret_env(channel: PaymentMethod) -> str:
@@ -47,6 +49,7 @@ def development_env() -> dict[str, str]:
     env = {channel_secret_env(m): secret for m, secret in DEV_CHANNEL_SECRETS.items()}
     env[OPERATOR_TOKEN_ENV] = DEV_OPERATOR_TOKEN
     env[BACKEND_TOKEN_ENV] = DEV_BACKEND_TOKEN
+    env[STATUS_LINK_SECRET_ENV] = DEV_STATUS_LINK_SECRET
     return env
 
 
@@ -80,6 +83,14 @@ class IngressSettings(Settings):
     wechatpay_public_key: str | None = None
     wechatpay_public_key_id: str | None = None
     wechatpay_certificate_dir: Path | None = None
+    # Customers' status links (`ingress.links`): the HMAC key (unset: links are refused, 503),
+    # how long a new link stays valid, and the public address the printed URL starts with.
+    status_link_secret: SecretStr | None = None
+    status_link_ttl_s: float = Field(default=86_400.0, gt=0, le=30 * 86_400)
+    public_url: str | None = None  # unset: http://<ingress_host>:<ingress_port>
+    # How often an event stream re-reads the run's status, and how often it sends a keep-alive.
+    events_poll_s: float = Field(default=1.0, gt=0, le=60)
+    events_keepalive_s: float = Field(default=15.0, gt=0, le=300)
 
     @field_validator(
         "channel_secret_alipay",
@@ -97,6 +108,7 @@ class IngressSettings(Settings):
         "wechatpay_public_key",
         "wechatpay_public_key_id",
         "wechatpay_certificate_dir",
+        "status_link_secret",
         mode="before",
     )
     @classmethod
@@ -135,6 +147,12 @@ class IngressSettings(Settings):
         if value is not None and not value.is_dir():
             raise ValueError(f"{value} is not a directory")
         return value
+
+    def base_url(self) -> str:
+        """Where customers reach this ingress: `UPGRADE_PUBLIC_URL`, or where it listens."""
+        if self.public_url and self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        return f"http://{self.ingress_host}:{self.ingress_port}"
 
     def channel_secret(self, channel: PaymentMethod) -> SecretStr | None:
         secret: SecretStr | None = getattr(self, f"channel_secret_{channel.value}")
