@@ -47,6 +47,18 @@ def ensure_app(call: Call, app_id: str, account_id: str) -> str:
     return account_id
 
 
+def _changed_by(call: Call, account_id: str) -> str:
+    """Which order last changed the account's plan, for a person reading the mismatch."""
+    last = call.tx.one(
+        "SELECT order_id, updated_at FROM billing_updates WHERE account_id = ? "
+        "AND reverted_at IS NULL ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+        account_id,
+    )
+    if last is None:
+        return " (no order of ours changed it: the account was on it already)"
+    return f" (changed by order {last['order_id']} at {last['updated_at']})"
+
+
 def reconcile_order(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOut:
     """Match order, account, app and transaction; claim the transaction for the order.
 
@@ -60,7 +72,7 @@ def reconcile_order(call: Call, order_id: str, body: ReconcileIn) -> ReconcileOu
         raise BusinessRefusal(
             ErrorType.RECONCILIATION_MISMATCH,
             f"account {body.account_id} is on plan {account['plan']!r}, "
-            f"but the order upgrades from {body.from_plan!r}",
+            f"but the order upgrades from {body.from_plan!r}{_changed_by(call, body.account_id)}",
             field="from_plan",
         )
     owner = ensure_app(call, body.app_id, body.account_id)

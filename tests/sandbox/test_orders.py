@@ -93,3 +93,13 @@ async def test_an_approved_check_is_skipped_but_the_others_and_the_claim_still_h
         "overrides": ["from_plan"],
     }
     await assert_mismatch(api, "ORD-3", foreign, "app_id")
+
+
+async def test_a_from_plan_mismatch_names_the_order_that_changed_the_account(api: Api) -> None:
+    # ORD-1 moved acct-1 basic -> premium; ORD-2, decided on basic, reconciles after it.
+    await api.ok(RECONCILE.format("ORD-1"), reconcile_body())
+    await api.ok(PLAN.format("acct-1"), billing_body())
+    refused = await api.post(RECONCILE.format("ORD-2"), reconcile_body(transaction_id="tx-2"))
+    assert refused.status_code == 409
+    message = refused.json()["error"]["message"]
+    assert "on plan 'premium'" in message and "changed by order ORD-1" in message

@@ -49,6 +49,8 @@ async def run(state: RunState) -> None:
             from_plan=order.from_plan,
             to_plan=order.to_plan,
             features=order.features,
+            # The lease's token: billing refuses it once a later grant of the account wrote.
+            fencing_token=state.lease.token if state.lease else None,
         ),
         summary=f"switch billing {order.from_plan} → {order.to_plan}",
     )
