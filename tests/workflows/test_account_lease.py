@@ -77,6 +77,14 @@ async def lease_state(client: Client, account_id: str) -> AccountLeaseState:
     return state
 
 
+async def lease_entity(client: Client, account_id: str) -> WorkflowHandle[Any, Any]:
+    """The account's entity, by its first run (for recording its history)."""
+    described = await client.get_workflow_handle(lease_workflow_id(account_id)).describe()
+    return client.get_workflow_handle(
+        described.id, run_id=described.run_id, first_execution_run_id=described.run_id
+    )
+
+
 async def waiting(handle: WorkflowHandle[Any, Any]) -> UpgradeStatus:
     return await eventually(
         lambda: status_of(handle),
@@ -97,6 +105,8 @@ async def test_two_orders_paid_together_apply_one_after_the_other(
         state = await lease_state(ts_env.client, first.account_id)  # a query needs a worker
     await record_histories(ts_env.client, a, "lease-paid-together-first")
     await record_histories(ts_env.client, b, "lease-paid-together-second")
+    entity = await lease_entity(ts_env.client, first.account_id)
+    await record_histories(ts_env.client, entity, "lease-entity-two-grants")
     assert [f.stage for f in finals] == [Stage.ACTIVE, Stage.ACTIVE]
     owners = [owner for owner, _ in account_steps(fake)]
     holder, waiter = (a.id, b.id) if owners[0] == a.id else (b.id, a.id)
@@ -206,6 +216,8 @@ async def test_a_terminated_holder_loses_the_account(
         fake.propagation_checks = 0
         final_b = await final_of(b)
         state = await lease_state(ts_env.client, first.account_id)
+    entity = await lease_entity(ts_env.client, first.account_id)
+    await record_histories(ts_env.client, entity, "lease-entity-holder-terminated")
     assert final_b.stage is Stage.ACTIVE
     assert state.holder is None and state.next_token == 3
 
