@@ -1,10 +1,11 @@
-"""End to end, orders of ONE account through real processes and the saga of today (no lease yet):
-issue 11's sequences 1 and 3 reach a consistent final state, as the platform's three read
-endpoints and `starter.py audit` (its cross-order check included) show.
+"""End to end, orders of ONE account through real processes: issue 11's sequences 1 and 3 reach a
+consistent final state, as the platform's three read endpoints and `starter.py audit` (its
+cross-order check included) show.
 
 - Sequence 1: A (basic -> premium + a capability) is billed, then parks in `needs_attention`
-  (`nocap` app: no compute); B (premium -> premium + recording, another app of the account) runs
-  to `active`; an operator rejects A, whose billing revert must leave B's plan and add-on.
+  (`nocap` app: no compute), holding its account; B (basic -> premium + recording, another app of
+  the account) is paid and waits for the account, its status naming A; an operator rejects A,
+  whose undo restores basic; then B runs to `active` on top of it.
 - Sequence 3: B (basic -> basic + recording) ends active, then A (basic -> premium) runs on the
   same app: billing, every region and the entitlements keep the recording.
 
@@ -58,12 +59,16 @@ async def final_stage(stack: LiveStack, order_id: str) -> str:
 async def sequence_1(stack: LiveStack) -> dict[str, str]:
     await start(stack, "E2E-SAME-1A", "acct-same1", "nocap-same1a", "basic", "premium", CAPABILITY)
     await wait_status(stack, "E2E-SAME-1A", at_stage(Stage.NEEDS_ATTENTION))
-    await start(stack, "E2E-SAME-1B", "acct-same1", "app-same1b", "premium", "premium", RECORDING)
-    ends = {"B": await final_stage(stack, "E2E-SAME-1B")}
+    await start(stack, "E2E-SAME-1B", "acct-same1", "app-same1b", "basic", "premium", RECORDING)
+    waiting = await wait_status(
+        stack, "E2E-SAME-1B", lambda s: "E2E-SAME-1A" in (s.get("waiting_for") or "")
+    )
+    assert waiting["stage"] == Stage.RECONCILING.value
     result = await stack.run("starter.py", "resolve", "E2E-SAME-1A", "--action", "reject",
                              "--note", "e2e: no capacity", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
-    ends["A"] = await final_stage(stack, "E2E-SAME-1A")
+    ends = {"A": await final_stage(stack, "E2E-SAME-1A")}
+    ends["B"] = await final_stage(stack, "E2E-SAME-1B")
     return ends
 
 
@@ -99,12 +104,15 @@ def served(stack: LiveStack, app: str) -> set[tuple[str | None, tuple[str, ...]]
 def test_sequence_1_a_rejected_order_leaves_the_other_orders_plan(
     stack: LiveStack, outcomes: dict[str, Any]
 ) -> None:
-    assert outcomes["1"] == {"B": "active", "A": "failed"}
-    # What A's revert left, in the ledger (the contract before issue 11 restored A's snapshot,
-    # basic, under B's feet).
+    assert outcomes["1"] == {"A": "failed", "B": "active"}
+    # A's undo ran before B touched the account (the lease): it restored basic, and B's billing
+    # came after it.
     ledger = asyncio.run(stack.run("-m", "sandbox", "ledger", "--order", "E2E-SAME-1A", "--json"))
     [revert] = [e for e in ledger.json() if e["action"] == "revert_billing_plan"]
-    assert revert["detail"]["restored_plan"] == "premium"
+    assert revert["detail"]["restored_plan"] == "basic"
+    later = asyncio.run(stack.run("-m", "sandbox", "ledger", "--order", "E2E-SAME-1B", "--json"))
+    [billed] = [e for e in later.json() if e["action"] == "update_billing_plan"]
+    assert billed["seq"] > revert["seq"]
     account = read(stack, "/v1/billing/accounts/acct-same1")
     assert (account["plan"], account["features"]) == ("premium", [RECORDING])
     assert account["quota_rules"] == f"monthly:premium+{RECORDING}"
