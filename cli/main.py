@@ -59,7 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_settings()  # once up front: a bad UPGRADE_* variable is one line, before any call
     except ValidationError as err:
         return fail(f"invalid configuration: {settings_error_line(err)}", EXIT_INVALID)
-    if args.command not in ("start", "list", "audit", "held", "import-statement", "review"):
+    if args.command not in (
+        "start",
+        "list",
+        "audit",
+        "held",
+        "import-statement",
+        "review",
+        "account",
+    ):
         # Same alphabet as at start: a malformed id is invalid input, not "not found".
         try:
             args.order_id = _ORDER_ID.validate_python(args.order_id)

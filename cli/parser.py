@@ -8,7 +8,7 @@ import argparse
 from typing import NoReturn
 
 from audit import checks
-from cli import commands, follow, held, statements, status_link
+from cli import account_lease, commands, follow, held, statements, status_link
 from cli.output import EXIT_INVALID
 
 DESCRIPTION = "`starter.py`: the CLI a backend script or an operator uses to drive upgrades."
@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--platform-url", help="sandbox base URL [UPGRADE_PLATFORM_URL]")
     aud.add_argument("--journal", help="acknowledgement journal [$UPGRADE_DATA_DIR/acks.jsonl]")
     aud.set_defaults(run=commands.cmd_audit)
+
+    acc = sub.add_parser(
+        "account", parents=[common], help="which order holds an account and which wait"
+    )
+    acc.add_argument("account_id")
+    acc.set_defaults(run=account_lease.cmd_account)
 
     hel = sub.add_parser(
         "held", parents=[common], help="payments held by a custody (payment_held tickets)"

@@ -1,6 +1,7 @@
 """The account lease: orders of one account apply their changes one at a time.
 
-A per-account entity workflow (`account-{account_id}`, type `account-lease`) keeps a queue of the
+A per-account entity workflow (`lease_workflow_id`: `account-ak1-<hash of the account id>`,
+type `account-lease`) keeps a queue of the
 runs that asked for the account, in the order they asked (each asks right after its payment was
 confirmed, so: payment order), grants the account to one run at a time with a monotonic fencing
 token, and takes it back when the run releases it or closes in any way (completed, failed,
@@ -11,6 +12,7 @@ The names and messages shared by the saga (which asks, waits and releases), the 
 asks (a signal-with-start: the entity may not exist yet) and the entity itself.
 """
 
+import hashlib
 from datetime import datetime
 
 from domain.frozen import Frozen
@@ -28,7 +30,11 @@ LEASE_ACTIVITIES = frozenset({REQUEST_ACTIVITY, WATCH_ACTIVITY})
 
 
 def lease_workflow_id(account_id: str) -> str:
-    return f"account-{account_id}"
+    """`account-ak1-` and 32 hex digits of a SHA-256 of the account id: workflow ids are never
+    encrypted, and an account id is personal data (the same rule as the `TransactionKey` search
+    attribute). `python -m cli.account_lease ACCOUNT_ID` prints it for an operator."""
+    digest = hashlib.sha256(b"upgrade-activation/account-lease:" + account_id.encode("utf-8"))
+    return f"account-ak1-{digest.hexdigest()[:32]}"
 
 
 class RunRef(Frozen):

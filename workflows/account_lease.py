@@ -1,4 +1,5 @@
-"""The `account-lease` entity workflow: one per account (`account-{account_id}`), granting the
+"""The `account-lease` entity workflow: one per account (`account-ak1-<hash of the account id>`,
+`domain.lease.lease_workflow_id`), granting the
 account to one paid order at a time, in the order they asked, with a monotonic fencing token.
 
 - `request` (signal; sent with signal-with-start by `activities.lease`): queue a run. Duplicates of

@@ -137,3 +137,66 @@ def test_the_audit_across_orders_is_clean(stack: LiveStack, outcomes: dict[str, 
     report = result.json()
     assert result.code == 0 and report["clean"], report["violations"]
     assert report["summary"]["orders"] == 4
+
+
+# A same-account batch: one order moves the account to premium, then 29 orders of that account
+# (add-ons on three apps) are paid at once, and five of them are cancelled while they wait.
+BATCH = 30
+BATCH_SCALE = 600.0  # policy 10x faster than CALM: 29 orders go one after the other
+ADDONS = (RECORDING, "api.traffic_boost", "video.hd_720p")
+CANCELLED = {5, 10, 15, 20, 25}
+
+
+def batch_order(n: int) -> str:
+    return f"E2E-BATCH-{n:02d}"
+
+
+async def start_batch_order(stack: LiveStack, n: int, gate: asyncio.Semaphore) -> None:
+    plan_from = "basic" if n == 0 else "premium"
+    args = ["starter.py", "start", "--json", "--order-id", batch_order(n), "--account-id",
+            "acct-batch", "--app-id", f"app-batch-{n % 3}", "--from-plan", plan_from,
+            "--to-plan", "premium", "--payment-method", "alipay",
+            "--transaction-id", f"txn-{batch_order(n)}"]  # fmt: skip
+    if n:
+        args += ["--feature", ADDONS[n % 3]]
+    async with gate:  # a few CLI processes at a time: each is a Python start-up on 2 cores
+        result = await stack.run(*args, env={"UPGRADE_TIME_SCALE": f"{BATCH_SCALE:g}"})
+    assert result.code == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def batch(stack: LiveStack, outcomes: dict[str, Any]) -> dict[str, str]:
+    async def run_batch() -> dict[str, str]:
+        gate = asyncio.Semaphore(4)
+        await start_batch_order(stack, 0, gate)
+        ends = {batch_order(0): await final_stage(stack, batch_order(0))}
+        await asyncio.gather(*(start_batch_order(stack, n, gate) for n in range(1, BATCH)))
+        for n in sorted(CANCELLED):
+            result = await stack.run("starter.py", "cancel", batch_order(n), "--reason",
+                                     "e2e: changed my mind", "--json")  # fmt: skip
+            assert result.code == 0, result.stderr
+        for n in range(1, BATCH):
+            ends[batch_order(n)] = await final_stage(stack, batch_order(n))
+        stack.forget_client()
+        return ends
+
+    return asyncio.run(run_batch())
+
+
+def test_a_same_account_batch_ends_consistent(stack: LiveStack, batch: dict[str, str]) -> None:
+    expected = {batch_order(n): "cancelled" if n in CANCELLED else "active" for n in range(BATCH)}
+    assert batch == expected
+    active = [n for n in range(1, BATCH) if n not in CANCELLED]
+    account = read(stack, "/v1/billing/accounts/acct-batch")
+    assert account["plan"] == "premium"
+    assert set(account["features"]) == {ADDONS[n % 3] for n in active}
+    for app in range(3):
+        features = {ADDONS[n % 3] for n in active if n % 3 == app}
+        entitled = read(stack, f"/v1/entitlements/apps/app-batch-{app}")
+        assert (entitled["plan"], set(entitled["features"])) == ("premium", features)
+    result = asyncio.run(
+        stack.run("starter.py", "audit", "--json", "--order-prefix", "E2E-BATCH", timeout=180)
+    )
+    report = result.json()
+    assert result.code == 0 and report["clean"], report["violations"]
+    assert report["summary"]["orders"] == BATCH

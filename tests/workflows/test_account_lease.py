@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from client.account_lease import account_lease_state
 from domain.lease import AccountLeaseState, lease_workflow_id
 from domain.models import CancelRequest, UpgradeOrder
 from domain.stages import Stage
@@ -17,7 +18,6 @@ from service.worker_setup import build_worker
 from tests.support.fakes import FakePlatform
 from tests.support.polling import eventually
 from tests.support.saga_runs import fake_worker, make_order, record_histories, send, start
-from workflows.account_lease import AccountLease
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = pytest.mark.asyncio
@@ -71,9 +71,8 @@ async def final_of(handle: WorkflowHandle[Any, Any]) -> UpgradeStatus:
 
 
 async def lease_state(client: Client, account_id: str) -> AccountLeaseState:
-    handle = client.get_workflow_handle(lease_workflow_id(account_id))
-    state = await handle.query(AccountLease.state)
-    assert isinstance(state, AccountLeaseState)
+    state = await account_lease_state(client, account_id)  # what `starter.py account` reads
+    assert state is not None
     return state
 
 
