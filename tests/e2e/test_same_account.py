@@ -14,6 +14,7 @@ Scales as in `test_scenarios.py`: the platform at 3600x, each order's policy at 
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -144,7 +145,10 @@ def test_the_audit_across_orders_is_clean(stack: LiveStack, outcomes: dict[str, 
 BATCH = 30
 BATCH_SCALE = 600.0  # policy 10x faster than CALM: 29 orders go one after the other
 ADDONS = (RECORDING, "api.traffic_boost", "video.hd_720p")
-CANCELLED = {5, 10, 15, 20, 25}
+# Cancelled right after the batch is paid: the last ones to ask for the account, so most likely
+# still waiting; one that got the account and passed `propagating` first refuses the cancel (too
+# late) and must end active instead. Either way the platform ends on the fold of the actives.
+CANCELLED = {21, 23, 25, 27, 29}
 
 
 def batch_order(n: int) -> str:
@@ -164,29 +168,40 @@ async def start_batch_order(stack: LiveStack, n: int, gate: asyncio.Semaphore) -
     assert result.code == 0, result.stderr
 
 
+@dataclass
+class Batch:
+    ends: dict[str, str]
+    cancelled: set[int]  # the cancels the runs accepted
+
+
 @pytest.fixture(scope="module")
-def batch(stack: LiveStack, outcomes: dict[str, Any]) -> dict[str, str]:
-    async def run_batch() -> dict[str, str]:
+def batch(stack: LiveStack, outcomes: dict[str, Any]) -> Batch:
+    async def run_batch() -> Batch:
         gate = asyncio.Semaphore(4)
         await start_batch_order(stack, 0, gate)
         ends = {batch_order(0): await final_stage(stack, batch_order(0))}
         await asyncio.gather(*(start_batch_order(stack, n, gate) for n in range(1, BATCH)))
+        accepted = set()
         for n in sorted(CANCELLED):
             result = await stack.run("starter.py", "cancel", batch_order(n), "--reason",
                                      "e2e: changed my mind", "--json")  # fmt: skip
-            assert result.code == 0, result.stderr
+            if result.code == 0:
+                accepted.add(n)
+            else:  # too late: only a run past the cancellable stages refuses
+                assert "cancel" in result.stderr.lower(), result.stderr
         for n in range(1, BATCH):
             ends[batch_order(n)] = await final_stage(stack, batch_order(n))
         stack.forget_client()
-        return ends
+        return Batch(ends, accepted)
 
     return asyncio.run(run_batch())
 
 
-def test_a_same_account_batch_ends_consistent(stack: LiveStack, batch: dict[str, str]) -> None:
-    expected = {batch_order(n): "cancelled" if n in CANCELLED else "active" for n in range(BATCH)}
-    assert batch == expected
-    active = [n for n in range(1, BATCH) if n not in CANCELLED]
+def test_a_same_account_batch_ends_consistent(stack: LiveStack, batch: Batch) -> None:
+    cancelled = batch.cancelled
+    expected = {batch_order(n): "cancelled" if n in cancelled else "active" for n in range(BATCH)}
+    assert batch.ends == expected
+    active = [n for n in range(1, BATCH) if n not in cancelled]
     account = read(stack, "/v1/billing/accounts/acct-batch")
     assert account["plan"] == "premium"
     assert set(account["features"]) == {ADDONS[n % 3] for n in active}

@@ -126,6 +126,11 @@ class LiveStack:
             self._wait_http(f"http://127.0.0.1:{self.sandbox_port}/healthz", "sandbox")
 
     def start_worker(self, name: str = "worker", env: dict[str, str] | None = None) -> None:
+        if name == "worker" and not self.running("worker"):
+            # Picked now, not when the stack was made: the dev server and the sandbox start in
+            # between and open ports of their own; a port probed free long before was once taken
+            # by then ("Address already in use": the worker exited, every query timed out).
+            self.metrics_port = free_port()
         # Each worker process serves its own Prometheus endpoint: a second one needs another port.
         metrics = {} if name == "worker" else {"UPGRADE_METRICS_BIND": f"127.0.0.1:{free_port()}"}
         self._spawn(name, [sys.executable, "worker.py"], metrics | (env or {}))
