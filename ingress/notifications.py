@@ -37,6 +37,7 @@ from temporalio.client import Client
 
 from client import custody, upgrades
 from client.ack_journal import AckJournal
+from client.payment_orders import started_order
 from domain.custody import HeldPayment, HeldReason, HoldAck
 from domain.models import PaymentMethod, PaymentNotice, PaymentStatus
 from ingress import runs
@@ -190,7 +191,7 @@ class _Delivery:
 
     async def after_the_end(self) -> Outcome:
         notice = self.notice
-        order = await runs.started_order(self.client, notice.order_id)
+        order = await started_order(self.client, notice.order_id)
         mismatch = notice.mismatch_with(order)
         if mismatch is not None:
             await self.refused(mismatch.field, mismatch.message)

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from client import upgrades
+from client.payment_orders import started_order
 from domain.models import CancelRequest, Identifier, MessageAck, Resolution, UpgradeOrder
 from domain.status import UpgradeStatus
-from ingress import runs
 from ingress.auth import Role, require
 from ingress.problems import Kind, ProblemError, from_validation, responses
 from ingress.settings import IngressSettings, journal
@@ -113,7 +113,7 @@ async def start_upgrade(
     )
     if not started.created:
         existing = await within(
-            runs.started_order(client, order.order_id), settings.ingress_request_timeout_s
+            started_order(client, order.order_id), settings.ingress_request_timeout_s
         )
         different = _first_difference(order, existing)
         if different is not None:

@@ -12,8 +12,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.upgrades import UpgradeNotFound
-from domain.models import UpgradeOrder, workflow_id_for
-from domain.upgrade_input import UpgradeInput
+from domain.models import workflow_id_for
 from workflows import search_attributes as sa
 
 
@@ -37,19 +36,3 @@ async def describe_run(client: Client, order_id: str) -> RunDescription:
         running=description.status == WorkflowExecutionStatus.RUNNING,
         payment_method=description.typed_search_attributes.get(sa.PAYMENT_METHOD),
     )
-
-
-async def started_order(client: Client, order_id: str) -> UpgradeOrder:
-    """The order the latest run was started with (a continued run carries the same order)."""
-    handle = client.get_workflow_handle(workflow_id_for(order_id))
-    try:
-        async for event in handle.fetch_history_events(page_size=1):
-            payloads = event.workflow_execution_started_event_attributes.input.payloads
-            [upgrade_input] = await client.data_converter.decode(payloads, [UpgradeInput])
-            assert isinstance(upgrade_input, UpgradeInput)
-            return upgrade_input.order
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise UpgradeNotFound(order_id) from error
-        raise
-    raise UpgradeNotFound(order_id)
