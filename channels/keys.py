@@ -39,7 +39,7 @@ def load_public_key(text_or_path: str, what: str = "the public key") -> rsa.RSAP
     text = text_or_path.strip()
     if not text:
         raise KeyLoadError(f"{what} is empty")
-    if "-----BEGIN" not in text and len(text) < 1024 and Path(text).is_file():
+    if "-----BEGIN" not in text and len(text) < 1024 and _is_file(text):
         text = Path(text).read_text(encoding="utf-8").strip()
     try:
         if "-----BEGIN" in text:
@@ -103,3 +103,11 @@ def public_key_base64(key: rsa.RSAPublicKey) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return base64.b64encode(der).decode("ascii")
+
+
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file; bare base64 longer than a file name (255 bytes) is none."""
+    try:
+        return Path(text).is_file()
+    except OSError:  # ENAMETOOLONG: a bare key, not a path
+        return False
