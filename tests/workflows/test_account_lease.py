@@ -92,6 +92,19 @@ async def waiting(handle: WorkflowHandle[Any, Any]) -> UpgradeStatus:
     )
 
 
+async def hold_then_wait(
+    client: Client, task_queue: str, holder: UpgradeOrder, waiter: UpgradeOrder
+) -> tuple[WorkflowHandle[Any, Any], WorkflowHandle[Any, Any], UpgradeStatus]:
+    """Start `holder` and let it reach propagation (it holds the account: the fake platform never
+    settles until the test says so), then start `waiter` and return once it waits in line."""
+    a = await start(client, holder, task_queue)
+    await eventually(
+        lambda: status_of(a), lambda s: s.stage is Stage.PROPAGATING, what="A propagating"
+    )
+    b = await start(client, waiter, task_queue)
+    return a, b, await waiting(b)
+
+
 async def test_two_orders_paid_together_apply_one_after_the_other(
     ts_env: WorkflowEnvironment, task_queue: str
 ) -> None:
@@ -119,12 +132,7 @@ async def test_a_waiting_order_says_what_it_waits_for(
     fake = FakePlatform(propagation_checks=None)  # the holder never finishes propagating
     first, second = orders_of_one_account("HOLD", "WAIT")
     async with fake_worker(ts_env.client, task_queue, fake):
-        a = await start(ts_env.client, first, task_queue)
-        await eventually(
-            lambda: status_of(a), lambda s: s.stage is Stage.PROPAGATING, what="A propagating"
-        )
-        b = await start(ts_env.client, second, task_queue)
-        seen = await waiting(b)
+        a, b, seen = await hold_then_wait(ts_env.client, task_queue, first, second)
         assert seen.stage is Stage.RECONCILING
         assert seen.waiting_for is not None
         assert first.order_id in seen.waiting_for and "next in line" in seen.waiting_for
@@ -148,12 +156,7 @@ async def test_a_cancelled_waiting_order_leaves_the_queue(
     fake = FakePlatform(propagation_checks=None)
     first, second, third = orders_of_one_account("H", "W1", "W2")
     async with fake_worker(ts_env.client, task_queue, fake):
-        a = await start(ts_env.client, first, task_queue)
-        await eventually(
-            lambda: status_of(a), lambda s: s.stage is Stage.PROPAGATING, what="A propagating"
-        )
-        b = await start(ts_env.client, second, task_queue)
-        await waiting(b)
+        a, b, _ = await hold_then_wait(ts_env.client, task_queue, first, second)
         c = await start(ts_env.client, third, task_queue)
         await waiting(c)
         ack = await send(b, UpgradeActivation.cancel, CancelRequest(reason="changed my mind"))
@@ -181,12 +184,7 @@ async def test_a_holder_cancelled_through_temporal_releases_after_compensating(
     fake = FakePlatform(propagation_checks=None)
     first, second = orders_of_one_account("TC", "NEXT")
     async with fake_worker(ts_env.client, task_queue, fake):
-        a = await start(ts_env.client, first, task_queue)
-        await eventually(
-            lambda: status_of(a), lambda s: s.stage is Stage.PROPAGATING, what="A propagating"
-        )
-        b = await start(ts_env.client, second, task_queue)
-        await waiting(b)
+        a, b, _ = await hold_then_wait(ts_env.client, task_queue, first, second)
         await a.cancel()
         with pytest.raises(WorkflowFailureError):
             await a.result()
@@ -203,12 +201,7 @@ async def test_a_terminated_holder_loses_the_account(
     fake = FakePlatform(propagation_checks=None)
     first, second = orders_of_one_account("TERM", "AFTER")
     async with fake_worker(ts_env.client, task_queue, fake):
-        a = await start(ts_env.client, first, task_queue)
-        await eventually(
-            lambda: status_of(a), lambda s: s.stage is Stage.PROPAGATING, what="A propagating"
-        )
-        b = await start(ts_env.client, second, task_queue)
-        await waiting(b)
+        a, b, _ = await hold_then_wait(ts_env.client, task_queue, first, second)
         # Terminated: no code of A runs again, nothing releases the account but the entity's
         # watch on its holder.
         await a.terminate(reason="operator terminated the run")
@@ -232,12 +225,7 @@ async def test_the_hold_survives_a_worker_restart(
     async with build_worker(
         ts_env.client, task_queue=task_queue, activities=activities, max_cached_workflows=0
     ):
-        a = await start(ts_env.client, first, task_queue)
-        await eventually(
-            lambda: status_of(a), lambda s: s.stage is Stage.PROPAGATING, what="A propagating"
-        )
-        b = await start(ts_env.client, second, task_queue)
-        await waiting(b)
+        a, b, _ = await hold_then_wait(ts_env.client, task_queue, first, second)
     # No worker: nothing moves. A new worker (a restarted process) picks every run up again.
     fake.propagation_checks = 0
     async with fake_worker(ts_env.client, task_queue, fake):
