@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
@@ -43,30 +44,28 @@ class CollectError(Exception):
     """A source could not be read; the message names it."""
 
 
-async def fetch_ledger(platform_url: str, timeout_s: float = 30.0) -> list[LedgerEntry]:
+async def _sandbox_json(platform_url: str, path: str, what: str, timeout_s: float) -> Any:
+    """GET one of the sandbox's read endpoints; a failure names the source (`what`) and where."""
     try:
         async with httpx.AsyncClient(base_url=platform_url, timeout=timeout_s) as http:
-            response = await http.get("/v1/sandbox/ledger")
+            response = await http.get(path)
     except httpx.TransportError as err:
         raise CollectError(
-            f"sandbox ledger not reachable at {platform_url}: {err or type(err).__name__}"
+            f"sandbox {what} not reachable at {platform_url}: {err or type(err).__name__}"
         ) from err
     if response.is_error:
-        raise CollectError(f"sandbox ledger at {platform_url}: HTTP {response.status_code}")
-    return [LedgerEntry.model_validate(entry) for entry in response.json()]
+        raise CollectError(f"sandbox {what} at {platform_url}: HTTP {response.status_code}")
+    return response.json()
+
+
+async def fetch_ledger(platform_url: str, timeout_s: float = 30.0) -> list[LedgerEntry]:
+    entries = await _sandbox_json(platform_url, "/v1/sandbox/ledger", "ledger", timeout_s)
+    return [LedgerEntry.model_validate(entry) for entry in entries]
 
 
 async def fetch_money(platform_url: str, timeout_s: float = 30.0) -> list[TransactionMoney]:
-    try:
-        async with httpx.AsyncClient(base_url=platform_url, timeout=timeout_s) as http:
-            response = await http.get("/v1/sandbox/money")
-    except httpx.TransportError as err:
-        raise CollectError(
-            f"sandbox money not reachable at {platform_url}: {err or type(err).__name__}"
-        ) from err
-    if response.is_error:
-        raise CollectError(f"sandbox money at {platform_url}: HTTP {response.status_code}")
-    return [TransactionMoney.model_validate(row) for row in response.json()]
+    rows = await _sandbox_json(platform_url, "/v1/sandbox/money", "money", timeout_s)
+    return [TransactionMoney.model_validate(row) for row in rows]
 
 
 async def _held(client: Client, transactions: Iterable[TransactionMoney]) -> frozenset[str]:
