@@ -297,7 +297,14 @@ async def test_ten_concurrent_copies_of_a_wechat_notice_give_one_payment(
     await findable(stack, order_id)
     sent = wechat(paid(order_id))
     answers = await asyncio.gather(*(post_wechat(http, sent) for _ in range(10)))
-    assert [a.status_code for a in answers] == [204] * 10, [a.text for a in answers]
+    # Each copy is acknowledged, or (on a machine too busy to record it within the answer budget)
+    # refused with WeChat's FAIL so that the channel sends it again, as it would: re-sent here.
+    for answer in answers:
+        if answer.status_code != 204:
+            assert answer.status_code == 503 and answer.json()["code"] == "FAIL", answer.text
+            await eventually(
+                lambda: post_wechat(http, sent), lambda r: r.status_code == 204, what="a re-send"
+            )
     final = await eventually(
         lambda: status(http, order_id), lambda s: s["stage"] in ENDED, what="the run to end"
     )
