@@ -4,6 +4,9 @@ One implementation for every caller (the `starter.py` CLI, the stack's demo batc
 the HTTP ingress later), so that idempotent starts and the mapping of Temporal errors to "invalid
 input" / "not found" are decided once. Callers that answer a client pass an `AckJournal`: every
 acknowledgement is then recorded for `starter.py audit` before it is returned.
+
+Over ~300 lines on purpose: start, status, messages and listing share the one mapping of
+Temporal's errors, and each caller imports one module for the whole run's life.
 """
 
 import asyncio

@@ -3,6 +3,9 @@
 Requests forbid unknown fields: the activities are the only client, so an unexpected field is a
 contract drift we want to see as a 422 at once, not silently ignored. Money travels as strings
 with two decimals ("600.00"), never as floats.
+
+Over ~300 lines on purpose: the whole wire contract on one page, in the order of
+`docs/platform-api.md`; each model is a few lines and has no logic.
 """
 
 from typing import Annotated, Any, Literal
