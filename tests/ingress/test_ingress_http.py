@@ -4,6 +4,9 @@ and the sandbox (LiveStack), at 3600x.
 Orders that must stay in `awaiting_payment` are corporate transfers with a `pay-never`
 transaction: the channel never answers a poll, so only our notifications move them, and their
 payment deadline (3 business days) is over a minute of wall time away at this scale.
+
+Over ~300 lines on purpose: every route of the ingress against one shared stack (starting one
+costs seconds), so one module holds the stack and the route tests that use it.
 """
 
 import asyncio

@@ -15,6 +15,8 @@ a traceback) whose `field` names the culprit, and nothing started or changed in 
 The live order is an upgrade waiting for its payment (a fake-activity worker whose payment polls
 always answer pending, real time scale: its deadline is days away), so any notice, resolution or
 cancel that got through would show in its status.
+
+Over ~300 lines on purpose: the strategies' cases share one in-process app and one live order.
 """
 
 import json
