@@ -25,6 +25,7 @@ class Token(StrEnum):
     PAY_REVIEW = "pay-review"
     PAY_NEVER = "pay-never"
     PAY_SHORT = "pay-short"
+    PAY_OVER = "pay-over"
     ACCT_STALE = "acct-stale"
     NOCAP = "nocap"
     LAG = "lag"
@@ -57,6 +58,8 @@ PAYMENT_DELAY: dict[PaymentMethod, timedelta] = {
     PaymentMethod.CORPORATE_TRANSFER: timedelta(hours=24),
 }
 SHORT_PAYMENT = Decimal("1.00")
+# What a `pay-over` channel captures beyond the order's amount (the customer paid too much).
+OVER_PAYMENT = Decimal("1.00")
 
 # Normal runs converge at the fast (off-peak) end of the policy's windows (allocation 10-30 min,
 # propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation, advanced
@@ -119,9 +122,13 @@ def payment_status(
 
 
 def reported_amount(transaction_id: str, order_amount: Decimal) -> Decimal:
-    """The amount the channel says was paid: the order amount, or 1.00 less for `pay-short`."""
+    """The amount the channel says was paid (and captured): the order amount, 1.00 less for
+    `pay-short`, 1.00 more for `pay-over` (an overpayment: its surplus is refunded if the order
+    is approved, all of it if rejected)."""
     if has_token(transaction_id, Token.PAY_SHORT):
         return order_amount - SHORT_PAYMENT
+    if has_token(transaction_id, Token.PAY_OVER):
+        return order_amount + OVER_PAYMENT
     return order_amount
 
 
