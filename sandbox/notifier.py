@@ -3,9 +3,9 @@ each channel's schedule (divided by the time scale) until the merchant answers a
 expects.
 
 Every `TICK_S` the notifier looks at the Alipay and WeChat Pay transactions it plays
-(`sandbox.channel_signers`): one whose payment has succeeded (`scenarios.payment_status`, or
-settled by hand with `python -m sandbox settle`, with the amount taken: the same rules the query
-API answers with) and that is not yet answered is due when its next send
+(`sandbox.channel_signers`): one whose payment the channel has taken (`scenarios.capture`: its
+scenario succeeded, or it was settled by hand with `python -m sandbox settle`, for the amount
+taken; the query API answers by the same rules) and that is not yet answered is due when its next send
 time has come. Each send is signed afresh and POSTed to `UPGRADE_SANDBOX_NOTIFY_URL` with a 5 s
 limit (the channels wait about that long); then the attempt is stored in `channel_notifications`
 (the sandbox's SQLite file, so a restart resumes the schedule): answered, or the next send time
@@ -28,13 +28,12 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import httpx
 import structlog
 
 from channels.answers import ALIPAY_RESEND_S, WECHAT_RESEND_S
-from domain.models import PaymentMethod, PaymentStatus
+from domain.models import PaymentMethod
 from sandbox import scenarios
 from sandbox.channel_signers import Settled, Signer
 from sandbox.store import Store, Tx, from_iso, to_iso
@@ -151,7 +150,7 @@ class ChannelNotifier:
             if row["next_at"] is not None and from_iso(row["next_at"]) > now:
                 continue
             method = PaymentMethod(row["method"])
-            capture = self._capture(row, method, now)
+            capture = scenarios.capture(row, now, self._scale)
             if capture is None:
                 continue
             amount, paid_at = capture
@@ -165,25 +164,6 @@ class ChannelNotifier:
             notice_id = row["notice_id"] or digest("notify", method.value, row["transaction_id"])
             due.append(_Due(settled, method, notice_id, row["attempts"] or 0, row["first_sent_at"]))
         return due
-
-    def _capture(
-        self, row: sqlite3.Row, method: PaymentMethod, now: datetime
-    ) -> tuple[Decimal, datetime] | None:
-        """What the channel took and when, as the query API reads it; None if nothing yet."""
-        if row["settled_at"] is not None:
-            # Settled by hand (`python -m sandbox settle`): captured, whatever the scenario said.
-            return Decimal(row["settled_amount"] or row["amount"]), from_iso(row["settled_at"])
-        created = from_iso(row["created_at"])
-        approved = row["approved_at"] is not None
-        status = scenarios.payment_status(
-            row["transaction_id"], method, created, now, approved=approved, time_scale=self._scale
-        )
-        if status is not PaymentStatus.SUCCEEDED:
-            return None
-        paid_at = created + scenarios.scaled(scenarios.PAYMENT_DELAY[method], self._scale)
-        if approved:
-            paid_at = max(paid_at, from_iso(row["approved_at"]))
-        return scenarios.reported_amount(row["transaction_id"], Decimal(row["amount"])), paid_at
 
     async def _send(self, item: _Due) -> None:
         signer = self._signers[item.method]

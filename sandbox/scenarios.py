@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from domain.catalog import Catalog, ChangeKind
 from domain.models import PaymentMethod, PaymentStatus
+from sandbox.store import from_iso
 
 
 class Token(StrEnum):
@@ -119,6 +120,40 @@ def payment_status(
     if has_token(transaction_id, Token.PAY_REVIEW) and not approved:
         return PaymentStatus.UNDER_REVIEW
     return PaymentStatus.SUCCEEDED
+
+
+class TransactionRow(Protocol):
+    """A row of the sandbox's `transactions` table (read by column name)."""
+
+    def __getitem__(self, column: str) -> Any: ...
+
+
+class Capture(NamedTuple):
+    amount: Decimal
+    at: datetime
+
+
+def capture(row: TransactionRow, now: datetime, time_scale: float) -> Capture | None:
+    """What the channel has taken for a transaction, and when; None while nothing is taken.
+
+    Settled by hand (`python -m sandbox settle`): its amount, whatever the scenario said.
+    Otherwise the scenario: `succeeded` after the method's delay (after the review's approval
+    for `pay-review`), for the reported amount. The notifier announces this, the bank statement
+    books it.
+    """
+    if row["settled_at"] is not None:
+        return Capture(Decimal(row["settled_amount"] or row["amount"]), from_iso(row["settled_at"]))
+    method = PaymentMethod(row["method"])
+    created = from_iso(row["created_at"])
+    approved_at = row["approved_at"]
+    status = payment_status(row["transaction_id"], method, created, now,
+                            approved=approved_at is not None, time_scale=time_scale)  # fmt: skip
+    if status is not PaymentStatus.SUCCEEDED:
+        return None
+    at = created + scaled(PAYMENT_DELAY[method], time_scale)
+    if approved_at is not None:
+        at = max(at, from_iso(approved_at))
+    return Capture(reported_amount(row["transaction_id"], Decimal(row["amount"])), at)
 
 
 def reported_amount(transaction_id: str, order_amount: Decimal) -> Decimal:
