@@ -101,6 +101,10 @@ async def test_an_alipay_payment_no_upgrade_carries_is_held_then_refunded(
     # A trade closed unpaid took no money: nothing to hold, refused as before.
     closed = alipay("ALI-NOBODY", trade_status="TRADE_CLOSED")
     assert_alipay_fail(await post_alipay(http, closed), 404)
+    # A reference that no order could have (ours are identifiers: no `~`) keys no custody.
+    foreign = await post_alipay(http, alipay("ALI~FOREIGN"))
+    assert_alipay_fail(foreign, 404)
+    assert b"not a transaction id of ours" in foreign.content
 
     final = await settled(stack, "alipay", order_id)
     assert final.state is CustodyState.REFUNDED and final.deliveries == 1, final
