@@ -1,6 +1,7 @@
 """End to end, issue 12's money batch through real processes: every captured payment ends applied
 to exactly one `active` order or refunded exactly once, as the channel's ledger
-(`python -m sandbox money`) and `starter.py audit` (its money check) both show.
+(`python -m sandbox money`) and `starter.py audit` (its money check) both show; every held
+payment had one `payment_held` ticket, closed, and at most one refund (`python -m sandbox ledger`).
 
 A dev server, the sandbox and a worker (LiveStack) with the ingress (the channels' doors open
 with keys of our own). The platform and the ingress run at 3600x, so a held payment's 25 h grace
@@ -23,6 +24,7 @@ No assertion depends on timing; the outcome of the one race is checked by the in
 """
 
 import asyncio
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -229,6 +231,21 @@ async def test_every_captured_payment_is_applied_once_or_refunded_once(
     cancelled = "applied to MNY-CANCEL" if stages["MNY-CANCEL"] == "active" else "refunded"
     assert fates == expected | {txn("MNY-CANCEL"): cancelled}, fates
     assert [r["amount"] for r in _row(ledger.json(), OVER_TXN)["refunds"]] == ["1.00"]
+
+    # Every held payment had its ticket, closed with the outcome, and at most its one refund.
+    effects = await stack.run("-m", "sandbox", "ledger", "--json")
+    assert effects.code == 0, effects.stderr
+    by_custody: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in effects.json():
+        if entry["order_id"].startswith("payment-"):
+            by_custody[entry["order_id"]][f"{entry['system']}/{entry['action']}"] += 1
+    assert set(held) <= set(by_custody), sorted(by_custody)
+    for custody_id, counts in by_custody.items():
+        assert counts["tickets/escalate"] == counts["tickets/close_ticket"] == 1, (
+            custody_id,
+            counts,
+        )
+        assert counts["payments/refund_payment"] <= 1, (custody_id, counts)
 
     audit = await stack.run("starter.py", "audit", "--json")
     report = audit.json()
