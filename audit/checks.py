@@ -17,7 +17,8 @@ could be, and reports the order id with a one-line reason:
   allocation, config version, entitlement grant, refund, ticket, ...) applied under two keys.
 - `effects_not_netted`: a failed, cancelled or expired order whose effects do not cancel out
   (billing reverted, allocation released, config rolled back, entitlements deactivated, refund
-  when it was paid, tickets closed); or an active order whose effects were undone.
+  when it was paid, tickets closed); or an active order whose effects were undone (the refund of
+  an approved overpayment's surplus is not an undo: the money check judges its amount).
 - `lost_notice`: an accepted payment confirmation, yet the order expired for lack of payment.
 - `task_failure`: a workflow task failed (a bug or non-determinism) in any history.
 - `platform_mismatch` (reported for `account:<id>` or `app:<id>`): across orders, billing,
@@ -53,7 +54,7 @@ from audit.facts import (
 from audit.money import check_money
 from client.ack_journal import AckRecord
 from domain.custody import is_custody_id
-from domain.effects import UNDONE_BY, Effect
+from domain.effects import SURPLUS_REFUND_STEP, UNDONE_BY, Effect
 from domain.eta import remaining_plan
 from domain.moments import utc_stamp
 from domain.stages import Stage
@@ -99,6 +100,10 @@ _KEPT_BY_ACTIVE = (
     Effect.ACTIVATE_ENTITLEMENTS,
 )
 _WAITING_FOR_A_PERSON = frozenset({Stage.NEEDS_ATTENTION.value})
+
+
+def _surplus_refund(entry: LedgerEntry) -> bool:
+    return entry.effect == Effect.REFUND_PAYMENT and entry.key.endswith(f":{SURPLUS_REFUND_STEP}")
 
 
 def _seconds(delta: timedelta) -> str:
@@ -291,6 +296,7 @@ class _Auditor:
         counts = Counter(e.effect for e in entries)
         problems: list[str] = []
         if final == Stage.ACTIVE:
+            counts[Effect.REFUND_PAYMENT] -= sum(1 for e in entries if _surplus_refund(e))
             problems += [f"{e} applied" for e in _UNDO_EFFECTS if counts[e]]
             problems += [f"no {e}" for e in _KEPT_BY_ACTIVE if not counts[e]]
         else:

@@ -66,6 +66,16 @@ class HeldReason(StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"
     SUCCEEDED_AFTER_FAILED = "succeeded_after_failed"
     WRONG_CHANNEL = "wrong_channel"
+    # A channel's own door (Alipay, WeChat Pay) was paid for an `out_trade_no` that no started
+    # upgrade carries: the order is not known here (the notice names no order), only the
+    # transaction; custody learns whom the channel was paid for from the channel itself.
+    UNKNOWN_TRADE = "unknown_trade"
+
+
+# The order id a held payment carries when its order is not known (`HeldReason.UNKNOWN_TRADE`):
+# a placeholder, never used to refund; custody refunds as the order the channel says it was paid
+# for (`ClaimResult.order_id`), and shows that order once it has read it.
+UNKNOWN_ORDER = "order-unknown"
 
 
 class CustodyState(StrEnum):
@@ -161,6 +171,9 @@ class ClaimResult(Frozen):
     status: PaymentStatus
     amount: Decimal | None = None
     claimed_by: str | None = None
+    # The order the channel was paid for (it owns the refund while no order claimed it); absent
+    # from results recorded before custody read it.
+    order_id: str | None = None
 
 
 class HeldRefundInput(Frozen):

@@ -42,6 +42,12 @@ class Effect(StrEnum):
         return self.value.partition("/")[2]
 
 
+# The step (the end of the idempotency key, `upgrade-{order_id}:refund_surplus`) of the refund of
+# an approved overpayment's surplus: a partial refund an order that ends active keeps, not an
+# undo (the money check judges its amount).
+SURPLUS_REFUND_STEP = "refund_surplus"
+
+
 # A forward effect and the compensation that undoes it: an order that did not end active has
 # both or neither. (A refund undoes the customer's payment, which is not a platform effect.)
 # The pairs are the saga's own (`domain.steps.COMPENSATION`), named here as ledger effects.

@@ -4,10 +4,17 @@ Shared by `routes_alipay` and `routes_wechat_pay`, which verify with `channels` 
 unauthenticated reaches this module). Then, within `UPGRADE_CHANNEL_ANSWER_TIMEOUT_S`:
 
 1. the order is the one whose run was started with `transaction_id == out_trade_no`
-   (`client.payment_orders.orders_paid_by`); none is `UnknownTrade` (404: the run may not exist
-   yet, the channel re-sends), several is refused for a person (409, logged as an error);
-2. `channels.notices.check_order`: the amount and currency must be the order's. A mismatch is
-   recorded durably for a person (`client.review_store`), then refused (409);
+   (`client.payment_orders.orders_paid_by`), several is refused for a person (409, logged as an
+   error). None: a `paid` notice is money taken for an order we cannot name (never started, or
+   not listed yet), so it goes to the transaction's custody (`unknown_trade`,
+   `ingress.notifications.hold_unknown_trade`), which waits for an order to claim it and
+   otherwise refunds it as the order the channel was paid for; any other notice is
+   `UnknownTrade` (404: nothing taken, the channel re-sends);
+2. `channels.notices.check_order`: the amount and currency must be the order's. A `paid` notice
+   that differs is money captured, so it is delivered like any payment and the delivery holds
+   it in custody (`amount_mismatch`: a ticket, refunded unless the order claims the
+   transaction), as the normalised door does; another notice that differs is recorded durably
+   for a person (`client.review_store`), then refused (409);
 3. by meaning: `paid` is delivered as a `succeeded` notice and `closed` (unpaid, timed out) as
    `failed`, through `ingress.notifications.deliver` (idempotent on the transaction and status;
    its refusals become the channel's failure answer with their status); a refund (`refund`,
@@ -27,6 +34,7 @@ from dataclasses import dataclass
 
 import structlog
 from fastapi import Request
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -47,6 +55,7 @@ from channels.notices import (
 )
 from client import payment_orders
 from client.review_store import ReviewStore
+from domain.custody import UNKNOWN_ORDER
 from domain.models import PaymentNotice, PaymentStatus, UpgradeOrder
 from ingress import notifications
 from ingress.problems import ProblemError
@@ -136,6 +145,8 @@ async def _handle(client: Client, settings: IngressSettings, notice: ChannelNoti
     try:
         order = await _order_for(client, notice)
     except UnknownTrade:
+        if notice.kind is NoticeKind.PAID:
+            return await _hold_unknown_trade(client, settings, notice)
         if notice.kind not in _REFUNDS:
             raise
         # Money went back to a payer for a trade we cannot place: kept for a person, handled.
@@ -151,8 +162,6 @@ async def _handle(client: Client, settings: IngressSettings, notice: ChannelNoti
             ),
         )
     except AmountMismatch as mismatch:
-        # Money the channel holds for this order, refused: recorded for a person before the answer.
-        await asyncio.to_thread(store.record_notice, notice, order.order_id, mismatch.message)
         log.error(
             "channel notice amount differs from the order",
             channel=notice.channel.value,
@@ -160,16 +169,13 @@ async def _handle(client: Client, settings: IngressSettings, notice: ChannelNoti
             trade_no=notice.trade_no,
             reason=mismatch.message,
         )
-        raise
+        if notice.kind is not NoticeKind.PAID:
+            # Nothing captured to hold: recorded for a person before the refusal.
+            await asyncio.to_thread(store.record_notice, notice, order.order_id, mismatch.message)
+            raise
+        # Captured: delivered below, where the order's check holds it in custody.
     if notice.kind in _DELIVERED:
-        payment = PaymentNotice(
-            order_id=order.order_id,
-            transaction_id=order.transaction_id,
-            amount=notice.amount,
-            currency=notice.currency,
-            status=_DELIVERED[notice.kind],
-            channel_reference=notice.trade_no,
-        )
+        payment = _payment(notice, order.order_id, order.transaction_id)
         result = await notifications.deliver(client, notice.channel, payment, journal(settings))
         return Handled(order_id=order.order_id, outcome=f"{payment.status.value}: {result}")
     if notice.kind in _REFUNDS:
@@ -187,6 +193,40 @@ async def _handle(client: Client, settings: IngressSettings, notice: ChannelNoti
         )
         return Handled(order_id=order.order_id, outcome=notice.kind.value)
     return Handled(order_id=order.order_id, outcome="pending: nothing to do")
+
+
+def _payment(notice: ChannelNotice, order_id: str, transaction_id: str) -> PaymentNotice:
+    return PaymentNotice(
+        order_id=order_id,
+        transaction_id=transaction_id,
+        amount=notice.amount,
+        currency=notice.currency,
+        status=_DELIVERED[notice.kind],
+        channel_reference=notice.trade_no,
+    )
+
+
+async def _hold_unknown_trade(
+    client: Client, settings: IngressSettings, notice: ChannelNotice
+) -> Handled:
+    """A payment for a trade no started upgrade carries: to its custody before the answer."""
+    try:
+        payment = _payment(notice, UNKNOWN_ORDER, notice.out_trade_no)
+    except ValidationError:
+        # Not one of our references (an order's transaction id is an identifier): no custody
+        # can be keyed by it; refused as before, the channel re-sends and the log says why.
+        log.error(
+            "paid notice for a reference no order could have",
+            channel=notice.channel.value,
+            trade_no=notice.trade_no,
+        )
+        raise UnknownTrade(
+            f"out_trade_no {notice.out_trade_no!r} is not a transaction id of ours"
+        ) from None
+    result = await notifications.hold_unknown_trade(
+        client, notice.channel, payment, journal(settings)
+    )
+    return Handled(order_id=UNKNOWN_ORDER, outcome=f"unknown trade: {result}")
 
 
 async def _order_for(client: Client, notice: ChannelNotice) -> UpgradeOrder:

@@ -27,6 +27,11 @@ period (`docs/reliability.md`, "Held payments"). The cases:
   payment recorded as settled means this is a re-delivery, `duplicate` (a `succeeded` after a
   recorded `failed` is held); none means the money arrived after the run ended without it: held
   (`run_ended`), and 409 `upgrade-ended` for a notice that is not a payment.
+
+`hold_unknown_trade` is the channels' own doors' "order never started": their notices name only
+the transaction (`out_trade_no`), and when no started upgrade carries it there is no order to
+deliver to, so the payment goes straight to its custody (`unknown_trade`), which learns from the
+channel whom it was paid for.
 """
 
 from functools import cache
@@ -88,16 +93,41 @@ async def deliver(
     try:
         return await delivery.run(journal)
     except Held as held:
-        log.warning(
-            "payment held in custody",
-            channel=channel.value,
-            order_id=notice.order_id,
-            transaction_id=notice.transaction_id,
-            custody=held.ack.custody_id,
-            custody_state=held.ack.state.value,
-            result=held.ack.result,
-        )
-        return "held"
+        return _held(channel, notice, held)
+
+
+async def hold_unknown_trade(
+    client: Client,
+    channel: PaymentMethod,
+    notice: PaymentNotice,
+    journal: AckJournal | None = None,
+    *,
+    settings: Settings | None = None,
+) -> Outcome:
+    """Hand a captured payment whose transaction no started upgrade carries to its custody.
+
+    `notice.order_id` is `domain.custody.UNKNOWN_ORDER`: the channel's notice names no order.
+    Returns `held` once the custody recorded it.
+    """
+    delivery = _Delivery(client, channel, notice, settings or _process_settings(), journal)
+    held = await delivery.hold(
+        HeldReason.UNKNOWN_TRADE,
+        f"no upgrade was started with transaction {notice.transaction_id} (yet)",
+    )
+    return _held(channel, notice, held)
+
+
+def _held(channel: PaymentMethod, notice: PaymentNotice, held: Held) -> Outcome:
+    log.warning(
+        "payment held in custody",
+        channel=channel.value,
+        order_id=notice.order_id,
+        transaction_id=notice.transaction_id,
+        custody=held.ack.custody_id,
+        custody_state=held.ack.state.value,
+        result=held.ack.result,
+    )
+    return "held"
 
 
 class _Delivery:

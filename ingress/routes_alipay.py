@@ -5,7 +5,8 @@ configured (503 otherwise, never open), the body is at most 32 KiB (413, unread)
 signature verifies with Alipay's public key and `app_id`/`seller_id` are ours
 (`channels.alipay`); then `ingress.channel_doors` finds the order by `out_trade_no`, checks the
 amount and hands the notice on. The answer is exactly what Alipay expects: the 7 bytes
-`success` once the notice is durably handled (a re-delivery included), otherwise
+`success` once the notice is durably handled (a re-delivery included; a payment no run can
+apply is handled once its custody holds it), otherwise
 `fail: <why>` with a 4xx/5xx status, and Alipay re-sends (4m, 10m, 10m, 1h, 2h, 6h, 15h).
 """
 
@@ -45,7 +46,9 @@ EXAMPLE_FORM = (
         "`TRADE_SUCCESS`/`TRADE_FINISHED` confirm the payment (idempotently: re-deliveries and "
         "both statuses count once); a refund (`refund_fee` > 0, or `TRADE_CLOSED` with one) is "
         "recorded, never read as a failed payment; `TRADE_CLOSED` without one is a failed "
-        "payment. The answer is the plain text `success` once durably handled; anything else "
+        "payment. A payment for an `out_trade_no` no upgrade carries, or for another amount, is "
+        "held in custody (refunded unless an order claims it) and then answered `success`. "
+        "The answer is the plain text `success` once durably handled; anything else "
         "(`fail: <why>`) makes Alipay send it again."
     ),
     response_class=Response,
@@ -60,8 +63,16 @@ EXAMPLE_FORM = (
                 (400, "Not an Alipay notification", "trade_status is missing"),
                 (401, "Bad signature", "sign is not Alipay's signature over these parameters"),
                 (403, "Another merchant", "app_id '2021999' is not ours ('2021000000000001')"),
-                (404, "Unknown out_trade_no", "no upgrade was started with transaction_id 'x'"),
-                (409, "Amount differs", "amount 19.98 does not match the order's 19.99"),
+                (
+                    404,
+                    "Unknown out_trade_no, not a payment (a payment is held in custody)",
+                    "no upgrade was started with transaction_id 'x'",
+                ),
+                (
+                    409,
+                    "Amount differs, not a payment (a payment is held in custody)",
+                    "amount 19.98 does not match the order's 19.99",
+                ),
                 (413, "Body over 32 KiB", "the body exceeds 32768 bytes"),
                 (503, "Not configured or not recorded", "not recorded within 4 s; send it again"),
             )

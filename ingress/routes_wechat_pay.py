@@ -7,8 +7,8 @@ key named by `Wechatpay-Serial` is one we hold (no download), the SHA256withRSA 
 WeChat expects), the resource opens with our APIv3 key (AES-256-GCM) and `mchid`/`appid` are
 ours (`channels.wechat_pay`); then `ingress.channel_doors` finds the order by `out_trade_no`,
 checks the amount (integer fen, exact) and hands the notice on. The answer is 204 without a body
-once durably handled, otherwise a 4xx/5xx with `{"code": "FAIL", "message": ...}`, and WeChat
-re-sends (15s, 15s, 30s, 3m, ... 6h).
+once durably handled (a payment no run can apply: once its custody holds it), otherwise a
+4xx/5xx with `{"code": "FAIL", "message": ...}`, and WeChat re-sends (15s, 15s, 30s, 3m, ... 6h).
 """
 
 import structlog
@@ -52,8 +52,10 @@ FAILURES = (
     (401, "Bad signature, stale timestamp or unknown serial", "Wechatpay-Timestamp 1780000000 is "
      "900 s from our clock; the limit is 300 s"),
     (403, "Another merchant", "mchid '1900000999' is not ours ('1900000109')"),
-    (404, "Unknown out_trade_no", "no upgrade was started with transaction_id 'x' (yet)"),
-    (409, "Amount differs", "amount 19.98 does not match the order's 19.99"),
+    (404, "Unknown out_trade_no, not a payment (a payment is held in custody)",
+     "no upgrade was started with transaction_id 'x' (yet)"),
+    (409, "Amount differs, not a payment (a payment is held in custody)",
+     "amount 19.98 does not match the order's 19.99"),
     (413, "Body over 32 KiB", "the body exceeds 32768 bytes"),
     (503, "Not configured, or not recorded in time", "not recorded within 4 s; send it again"),
 )  # fmt: skip
@@ -70,7 +72,9 @@ FAILURES = (
         "`UPGRADE_WECHATPAY_MCHID` / `UPGRADE_WECHATPAY_APPID` and the order's amount "
         "(`amount.total` in fen). `TRANSACTION.SUCCESS` confirms the payment idempotently; "
         "`REFUND.*` is recorded, never read as a failed payment; `CLOSED`, `REVOKED` and "
-        f"`PAYERROR` are a failed payment. {HEADERS_DOC} The answer is 204 once durably "
+        "`PAYERROR` are a failed payment. A payment for an `out_trade_no` no upgrade carries, or "
+        "for another amount, is held in custody (refunded unless an order claims it), then "
+        f"answered 204. {HEADERS_DOC} The answer is 204 once durably "
         'handled; anything else is `{"code": "FAIL", "message": ...}` and WeChat sends it again.'
     ),
     response_class=Response,

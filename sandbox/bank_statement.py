@@ -1,8 +1,10 @@
 """The sandbox's bank: the statement of the corporate transfers it settled, as a bank exports it.
 
-One line per corporate-transfer transaction whose payment has succeeded (the same rule the query
-API answers with), booked on the day (Beijing time) it settled: the amount received (the
-reported amount: `pay-short` transfers arrive short), the payer, a memo holding the order's
+One line per corporate-transfer transaction the bank has received (`scenarios.capture`, the
+rules the query API answers with: its scenario succeeded, or it was settled by hand with
+`python -m sandbox settle`), booked on the day (Beijing time) it settled: the amount received
+(`pay-short` transfers arrive 1.00 short, `pay-over` 1.00 over, a hand-settled one with what was
+settled), the payer, a memo holding the order's
 payment reference code among other words (as a payer writes it), and a bank reference unique to
 the transaction. The file is what `starter.py import-statement` reads (`channels.statement`).
 
@@ -10,13 +12,11 @@ Boundary: reads the sandbox's transactions; writes nothing.
 """
 
 from datetime import date, timedelta, timezone
-from decimal import Decimal
 
 from channels.reference import payment_reference
 from channels.statement import StatementEntry, write_statement
-from domain.models import PaymentMethod, PaymentStatus
+from domain.models import PaymentMethod
 from sandbox import scenarios
-from sandbox.store import from_iso
 from sandbox.systems.call import Call, digest
 
 BEIJING = timezone(timedelta(hours=8))
@@ -31,22 +31,17 @@ def settled_transfers(call: Call, day: date | None = None) -> list[StatementEntr
         method.value,
     )
     for row in rows:
-        created = from_iso(row["created_at"])
-        status = scenarios.payment_status(
-            row["transaction_id"], method, created, call.now,
-            approved=row["approved_at"] is not None, time_scale=call.time_scale,
-        )  # fmt: skip
-        if status is not PaymentStatus.SUCCEEDED:
+        taken = scenarios.capture(row, call.now, call.time_scale)
+        if taken is None:
             continue
-        booked = created + scenarios.scaled(scenarios.PAYMENT_DELAY[method], call.time_scale)
-        booking_date = booked.astimezone(BEIJING).date()
+        booking_date = taken.at.astimezone(BEIJING).date()
         if day is not None and booking_date != day:
             continue
         order_id = row["order_id"]
         entries.append(
             StatementEntry(
                 booking_date=booking_date,
-                amount=scenarios.reported_amount(row["transaction_id"], Decimal(row["amount"])),
+                amount=taken.amount,
                 currency=row["currency"],
                 payer_name=f"Sandbox payer of {order_id}",
                 memo=f"货款 payment {payment_reference(order_id)} order {order_id}",

@@ -3,8 +3,9 @@ each channel's schedule (divided by the time scale) until the merchant answers a
 expects.
 
 Every `TICK_S` the notifier looks at the Alipay and WeChat Pay transactions it plays
-(`sandbox.channel_signers`): one whose payment has succeeded (`scenarios.payment_status`, the
-same rule the query API answers with) and that is not yet answered is due when its next send
+(`sandbox.channel_signers`): one whose payment the channel has taken (`scenarios.capture`: its
+scenario succeeded, or it was settled by hand with `python -m sandbox settle`, for the amount
+taken; the query API answers by the same rules) and that is not yet answered is due when its next send
 time has come. Each send is signed afresh and POSTed to `UPGRADE_SANDBOX_NOTIFY_URL` with a 5 s
 limit (the channels wait about that long); then the attempt is stored in `channel_notifications`
 (the sandbox's SQLite file, so a restart resumes the schedule): answered, or the next send time
@@ -27,13 +28,12 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import httpx
 import structlog
 
 from channels.answers import ALIPAY_RESEND_S, WECHAT_RESEND_S
-from domain.models import PaymentMethod, PaymentStatus
+from domain.models import PaymentMethod
 from sandbox import scenarios
 from sandbox.channel_signers import Settled, Signer
 from sandbox.store import Store, Tx, from_iso, to_iso
@@ -150,18 +150,10 @@ class ChannelNotifier:
             if row["next_at"] is not None and from_iso(row["next_at"]) > now:
                 continue
             method = PaymentMethod(row["method"])
-            created = from_iso(row["created_at"])
-            approved = row["approved_at"] is not None
-            status = scenarios.payment_status(
-                row["transaction_id"], method, created, now,
-                approved=approved, time_scale=self._scale,
-            )  # fmt: skip
-            if status is not PaymentStatus.SUCCEEDED:
+            capture = scenarios.capture(row, now, self._scale)
+            if capture is None:
                 continue
-            paid_at = created + scenarios.scaled(scenarios.PAYMENT_DELAY[method], self._scale)
-            if approved:
-                paid_at = max(paid_at, from_iso(row["approved_at"]))
-            amount = scenarios.reported_amount(row["transaction_id"], Decimal(row["amount"]))
+            amount, paid_at = capture
             settled = Settled(
                 transaction_id=row["transaction_id"],
                 order_id=row["order_id"],

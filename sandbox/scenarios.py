@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from domain.catalog import Catalog, ChangeKind
 from domain.models import PaymentMethod, PaymentStatus
+from sandbox.store import from_iso
 
 
 class Token(StrEnum):
@@ -25,6 +26,7 @@ class Token(StrEnum):
     PAY_REVIEW = "pay-review"
     PAY_NEVER = "pay-never"
     PAY_SHORT = "pay-short"
+    PAY_OVER = "pay-over"
     ACCT_STALE = "acct-stale"
     NOCAP = "nocap"
     LAG = "lag"
@@ -57,6 +59,8 @@ PAYMENT_DELAY: dict[PaymentMethod, timedelta] = {
     PaymentMethod.CORPORATE_TRANSFER: timedelta(hours=24),
 }
 SHORT_PAYMENT = Decimal("1.00")
+# What a `pay-over` channel captures beyond the order's amount (the customer paid too much).
+OVER_PAYMENT = Decimal("1.00")
 
 # Normal runs converge at the fast (off-peak) end of the policy's windows (allocation 10-30 min,
 # propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation, advanced
@@ -118,10 +122,48 @@ def payment_status(
     return PaymentStatus.SUCCEEDED
 
 
+class TransactionRow(Protocol):
+    """A row of the sandbox's `transactions` table (read by column name)."""
+
+    def __getitem__(self, column: str) -> Any: ...
+
+
+class Capture(NamedTuple):
+    amount: Decimal
+    at: datetime
+
+
+def capture(row: TransactionRow, now: datetime, time_scale: float) -> Capture | None:
+    """What the channel has taken for a transaction, and when; None while nothing is taken.
+
+    Settled by hand (`python -m sandbox settle`): its amount, whatever the scenario said.
+    Otherwise the scenario: `succeeded` after the method's delay (after the review's approval
+    for `pay-review`), for the reported amount. The notifier announces this, the bank statement
+    books it.
+    """
+    if row["settled_at"] is not None:
+        return Capture(Decimal(row["settled_amount"] or row["amount"]), from_iso(row["settled_at"]))
+    method = PaymentMethod(row["method"])
+    created = from_iso(row["created_at"])
+    approved_at = row["approved_at"]
+    status = payment_status(row["transaction_id"], method, created, now,
+                            approved=approved_at is not None, time_scale=time_scale)  # fmt: skip
+    if status is not PaymentStatus.SUCCEEDED:
+        return None
+    at = created + scaled(PAYMENT_DELAY[method], time_scale)
+    if approved_at is not None:
+        at = max(at, from_iso(approved_at))
+    return Capture(reported_amount(row["transaction_id"], Decimal(row["amount"])), at)
+
+
 def reported_amount(transaction_id: str, order_amount: Decimal) -> Decimal:
-    """The amount the channel says was paid: the order amount, or 1.00 less for `pay-short`."""
+    """The amount the channel says was paid (and captured): the order amount, 1.00 less for
+    `pay-short`, 1.00 more for `pay-over` (an overpayment: its surplus is refunded if the order
+    is approved, all of it if rejected)."""
     if has_token(transaction_id, Token.PAY_SHORT):
         return order_amount - SHORT_PAYMENT
+    if has_token(transaction_id, Token.PAY_OVER):
+        return order_amount + OVER_PAYMENT
     return order_amount
 
 

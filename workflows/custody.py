@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         CustodyStatus,
         CustodyTicketInput,
         HeldPayment,
+        HeldReason,
         HeldRefundInput,
         HoldAck,
         custody_id,
@@ -75,6 +76,9 @@ class PaymentCustody:
         self._state = CustodyState.HOLDING
         self._grace_until = workflow.now() + input.grace
         self._claimed_by: str | None = None
+        # The order the channel says it was paid for: the refund's owner (the held notice's order
+        # is only a placeholder when the channel's door could not name one: `unknown_trade`).
+        self._paid_for: str | None = None
         self._refund: CustodyRefund | None = None
         self._ticket_id: str | None = None
         self._detail = f"held until {self._grace_until.isoformat()} for an order to claim it"
@@ -94,6 +98,8 @@ class PaymentCustody:
             if claim is not None and claim.claimed_by is not None:
                 self._applied(claim.claimed_by)
                 break
+            if claim is not None and claim.order_id:
+                self._paid_for = claim.order_id
             if claim is not None and claim.status is PaymentStatus.SUCCEEDED and claim.amount:
                 # The channel's word on what it took is what custody gives back.
                 self._captured = claim.amount
@@ -114,7 +120,7 @@ class PaymentCustody:
             custody_id=self._id,
             channel=self._input.channel,
             transaction_id=first.transaction_id,
-            order_id=first.order_id,
+            order_id=self._order_id(),
             amount=first.amount,
             currency=first.currency,
             state=self._state,
@@ -148,6 +154,13 @@ class PaymentCustody:
                 type="InvalidMessage",
                 non_retryable=True,
             )
+
+    def _order_id(self) -> str:
+        """The held notice's order, or, when it named none, the one the channel was paid for."""
+        first = self._input.first
+        if first.reason is HeldReason.UNKNOWN_TRADE and self._paid_for is not None:
+            return self._paid_for
+        return first.notice.order_id
 
     # Steps -------------------------------------------------------------------------------------
     def _set_state(self, state: CustodyState, detail: str) -> None:
@@ -194,7 +207,7 @@ class PaymentCustody:
                     HeldRefundInput(
                         custody_id=self._id,
                         idempotency_key=f"{self._id}:refund",
-                        order_id=notice.order_id,
+                        order_id=self._paid_for or notice.order_id,
                         transaction_id=notice.transaction_id,
                         amount=self._captured,
                         currency=notice.currency,
@@ -245,7 +258,7 @@ class PaymentCustody:
                     idempotency_key=f"{self._id}:ticket",
                     summary=(
                         f"{notice.amount} {notice.currency} paid via {self._input.channel.value} "
-                        f"(transaction {notice.transaction_id}, order {notice.order_id}) could not "
+                        f"(transaction {notice.transaction_id}, {self._whose()}) could not "
                         f"be applied: {held.reason.value}. Refunded automatically at "
                         f"{self._grace_until.isoformat()} unless an order claims it."
                     ),
@@ -265,6 +278,11 @@ class PaymentCustody:
             # Only a broken ticket contract ends up here (outages are retried without limit):
             # the money matters more than the ticket, custody goes on and says so.
             self._detail = f"{self._detail}; no ticket: {err.cause or err}"
+
+    def _whose(self) -> str:
+        if self._input.first.reason is HeldReason.UNKNOWN_TRADE:
+            return "no upgrade was started with it: find its order in the backend"
+        return f"order {self._input.first.notice.order_id}"
 
     async def _close_ticket(self) -> None:
         if self._ticket_id is None:

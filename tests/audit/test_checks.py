@@ -230,6 +230,18 @@ def test_partial_refunds_of_one_order_are_not_duplicates() -> None:
     assert audit(facts(runs=[run(stage="failed")], ledger=[*ledger, *refunds])).clean
 
 
+def test_an_active_order_keeps_the_refund_of_an_approved_overpayments_surplus() -> None:
+    # Found by the end-to-end money batch: `approve` of an overpayment refunds the surplus at
+    # once, and the order then ends active; that partial refund is not an undo.
+    surplus = effect("payments/refund_payment", "refund_surplus", refund_id="rf-s", amount="1.00")
+    assert audit(facts(ledger=[*activated(), surplus])).clean
+    # Any other refund of an active order still is.
+    undo = effect("payments/refund_payment", refund_id="rf-u", amount="600.00")
+    report = audit(facts(ledger=[*activated(), surplus, undo]))
+    assert kinds(report) == ["effects_not_netted"]
+    assert "refund_payment applied" in report.violations[0].reason
+
+
 def test_an_unpaid_order_needs_no_refund() -> None:
     expired = run(stage="expired", payment_status="pending", activation_deadline=None)
     assert audit(facts(runs=[expired], ledger=[])).clean

@@ -18,6 +18,7 @@ TOKEN_FIELDS = {
     "pay-review": "transaction_id",
     "pay-never": "transaction_id",
     "pay-short": "transaction_id",
+    "pay-over": "transaction_id",
     "acct-stale": "account_id",
     "nocap": "app_id",
     "lag": "app_id",

@@ -48,6 +48,17 @@ async def test_settled_transfers_are_on_the_statement_and_match_their_orders(
     assert parse_statement(await statement(api)) == lines
 
 
+async def test_a_transfer_settled_by_hand_is_on_the_statement_with_what_was_received(
+    api: Api, clock: FakeClock
+) -> None:
+    # `python -m sandbox settle`: the bank received it now, whatever the scenario said (a
+    # `pay-never` transfer, one for an order nobody started, more than the order's amount).
+    settle = "/v1/sandbox/transactions/{}/settle"
+    await api.ok(settle.format("tx-corp-pay-never-1"), {**transfer("ORD-C4"), "amount": "1800.00"})
+    [line] = parse_statement(await statement(api))
+    assert line.amount == Decimal("1800.00") and payment_reference("ORD-C4") in line.memo
+
+
 async def test_the_date_selects_the_booking_day(api: Api, clock: FakeClock) -> None:
     await api.get(TX.format("tx-corp-2"), **transfer("ORD-C3"))
     clock.advance(hours=24)

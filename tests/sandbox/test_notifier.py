@@ -139,6 +139,28 @@ async def test_wechat_pay_accepts_204_and_gives_up_after_its_schedule(
     assert (await api.get(TX.format("tx-w2")))["status"] == "succeeded"
 
 
+async def test_a_transaction_settled_by_hand_is_announced_with_what_was_taken(
+    api: Api, store: Store, clock: FakeClock
+) -> None:
+    # `python -m sandbox settle`: the channel takes the money now, whatever its scenario said
+    # (`pay-never` waits forever), e.g. for an order nobody started or more than the order:
+    # the channel announces that capture as it would any other.
+    merchant = Merchant([])
+    channels = make_notifier(store, clock, merchant)
+    settle = "/v1/sandbox/transactions/{}/settle"
+    body = {"order_id": "ORD-5", "method": "alipay", "amount": "600.00"}
+    await api.ok(settle.format("tx-pay-never-5"), body)
+    await api.get(TX.format("tx-pay-never-6"), **{**body, "order_id": "ORD-6"})
+    await api.ok(settle.format("tx-pay-never-6"), {"amount": "650.00"})
+    assert await channels.tick() == 2
+    got = sorted(notice[1:] for notice in merchant.notices)
+    assert got == [
+        (NoticeKind.PAID, "tx-pay-never-5", Decimal("600.00")),
+        (NoticeKind.PAID, "tx-pay-never-6", Decimal("650.00")),
+    ]
+    assert await channels.tick() == 0  # answered
+
+
 async def test_payments_are_not_held_without_a_notifier(api: Api, clock: FakeClock) -> None:
     order = {"order_id": "ORD-4", "method": "alipay", "amount": "1.00", "currency": "CNY"}
     await api.get(TX.format("tx-plain"), **order)

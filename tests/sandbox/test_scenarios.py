@@ -102,8 +102,9 @@ def test_every_token_is_pending_before_the_delay() -> None:
         assert got is PaymentStatus.PENDING
 
 
-def test_short_payment_reports_one_less() -> None:
+def test_short_payment_reports_one_less_and_overpayment_one_more() -> None:
     assert scenarios.reported_amount("tx-pay-short", Decimal("600.00")) == Decimal("599.00")
+    assert scenarios.reported_amount("tx-pay-over", Decimal("600.00")) == Decimal("601.00")
     assert scenarios.reported_amount("tx-1", Decimal("600.00")) == Decimal("600.00")
 
 

@@ -9,6 +9,7 @@ UPGRADE_RECORD_HISTORIES_TO=custody pytest tests/workflows/test_custody.py`), re
 `tests/test_replay.py`.
 """
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from activities.custody import CustodyActivities
 from activities.http import PlatformClient
 from domain.custody import (
     GRACE,
+    UNKNOWN_ORDER,
     CustodyActivity,
     CustodyState,
     CustodyStatus,
@@ -51,6 +53,9 @@ pytestmark = pytest.mark.asyncio
 
 ALIPAY = PaymentMethod.ALIPAY
 REFUND_EFFECT = "payments/refund_payment"
+# A bound on a custody that would retry a refused refund forever (time skipping turns its hourly
+# retries into a spin): reached only by a broken custody, never a verdict on a slow machine.
+UNBOUNDED_RETRY_GUARD_S = 60
 
 
 @pytest.fixture
@@ -145,6 +150,23 @@ async def test_an_unclaimed_payment_is_refunded_after_the_grace_period(
     row = await money(platform, txn)
     assert row["captured"] == "600.00" and [r["amount"] for r in row["refunds"]] == ["600.00"]
     await record_histories(ts_env.client, handle, "refunded-after-grace")
+
+
+async def test_a_payment_whose_order_is_unknown_is_refunded_as_the_order_it_was_paid_for(
+    ts_env: WorkflowEnvironment, task_queue: str, platform: PlatformClient, worker: None
+) -> None:
+    # The channels' own doors name only the transaction: custody holds it with a placeholder
+    # order and must refund as the order the channel was paid for (the platform refuses a refund
+    # from any other order; before, custody retried that refusal forever and kept the money).
+    txn = txn_id("unknown")
+    await settle(platform, txn, order_id="ORD-REAL")
+    held = HeldPayment(notice=notice(txn, order_id=UNKNOWN_ORDER), reason=HeldReason.UNKNOWN_TRADE)
+    handle = await hold(ts_env, task_queue, held)
+    final = await asyncio.wait_for(result_of(handle), UNBOUNDED_RETRY_GUARD_S)
+    assert final.state is CustodyState.REFUNDED and final.order_id == "ORD-REAL", final
+    row = await money(platform, txn)
+    assert [(r["amount"], r["order_id"]) for r in row["refunds"]] == [("600.00", "ORD-REAL")], row
+    await record_histories(ts_env.client, handle, "unknown-trade-refunded")
 
 
 async def test_a_payment_claimed_by_an_order_is_applied_not_refunded(

@@ -23,6 +23,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities import OrderActivities, PaymentActivities
     from domain import steps
+    from domain.effects import SURPLUS_REFUND_STEP
     from domain.errors import ErrorType
     from domain.stages import Stage
     from domain.status import CompensationRecord, EscalationReason
@@ -104,7 +105,7 @@ async def _refund_surplus(state: RunState) -> None:
     surplus = state.paid_amount - order.amount
     if state.paid_currency != order.currency or surplus <= Decimal(0):
         return
-    step = "refund_surplus"
+    step = SURPLUS_REFUND_STEP
     try:
         result = await must_complete(
             state,
