@@ -14,6 +14,9 @@
 
 The client commands talk to `--url` (default `UPGRADE_PLATFORM_URL`). Exit codes: 0 ok, 2 invalid
 input (one line on stderr naming the argument), 1 anything else (e.g. the sandbox is not running).
+
+Over ~300 lines on purpose: each command above is its argument checks, one request and its
+output, a few lines each, read in the order of the usage.
 """
 
 import argparse
