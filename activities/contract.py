@@ -15,7 +15,8 @@ Error mapping (the tree is drawn in `domain.errors`):
 """
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
@@ -24,6 +25,16 @@ from temporalio.exceptions import ApplicationError
 from domain.errors import ErrorType
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class RefundAnswer(BaseModel):
+    """The channel's answer to a refund (`POST /v1/payments/transactions/{id}/refunds`), read by
+    the saga's refund and by the custody's: one shape of the contract, one model."""
+
+    refund_id: str | None
+    status: Literal["refunded", "not_charged", "already_refunded"]
+    amount: Decimal
+
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 BUSINESS_ERRORS = frozenset(

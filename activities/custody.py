@@ -5,13 +5,12 @@ custody's ticket.
 Boundary: platform calls only; what custody decides from the answers is `workflows.custody`.
 """
 
-from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.contract import parse, path
+from activities.contract import RefundAnswer, parse, path
 from domain.custody import (
     TICKET_REASON,
     ClaimInput,
@@ -27,12 +26,6 @@ from domain.status import Severity
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
-
-
-class _Refund(BaseModel):
-    refund_id: str | None
-    status: Literal["refunded", "not_charged", "already_refunded"]
-    amount: Decimal
 
 
 class _Ticket(BaseModel):
@@ -71,7 +64,7 @@ class CustodyActivities:
             },
             inp.idempotency_key,
         )
-        refund = parse(_Refund, data, route)
+        refund = parse(RefundAnswer, data, route)
         activity.logger.warning(
             "%s: held payment %s (%s %s)", inp.custody_id, refund.status, refund.amount,
             inp.currency,

@@ -2,12 +2,11 @@
 paid order that will not be activated). A refund by an order that does not own the transaction
 is refused by the channel (`RefundRefused`, non-retryable); one beyond what is left is capped."""
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
 from temporalio import activity
 
-from activities.contract import parse, path
+from activities.contract import RefundAnswer, parse, path
 from activities.waiting import recheck_until
 from domain.models import PaymentStatus, amount_text
 from domain.steps import (
@@ -20,12 +19,6 @@ from domain.steps import (
 
 if TYPE_CHECKING:
     from activities.http import PlatformClient
-
-
-class _Refund(BaseModel):
-    refund_id: str | None
-    status: Literal["refunded", "not_charged", "already_refunded"]
-    amount: str
 
 
 class PaymentActivities:
@@ -70,7 +63,7 @@ class PaymentActivities:
             },
             inp.idempotency_key,
         )
-        refund = parse(_Refund, data, route)
+        refund = parse(RefundAnswer, data, route)
         if refund.status == "not_charged":
             activity.logger.info("order %s: nothing to refund (never charged)", inp.order_id)
             return CompensationResult(applied=False, detail="the channel never charged it")
