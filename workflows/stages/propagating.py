@@ -3,7 +3,8 @@ version, push it to every region in parallel, and check until every region has a
 laggards are re-pushed once per propagation window.
 
 - activities: `generate_media_profile` (media_quality), `publish_config_version`, `push_config`
-  to every region in parallel, `check_propagation`
+  to every region in parallel, `check_propagation`; `read_apply_latency` (ETA evidence, best
+  effort) at the start and after each check that leaves regions pending
 - compensation: `rollback_config`
 - timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again,
   forever; each propagation check: 3 tries, then the next check
@@ -24,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Stage
     from domain.status import RegionProgress
 
-from workflows import compensation
+from workflows import compensation, evidence
 from workflows.alarms import Alarm
 from workflows.calls import forward, inline, must_complete
 from workflows.decisions import take_resolution, wait_for_decision
@@ -37,6 +38,7 @@ STAGE = Stage.PROPAGATING
 
 async def run(state: RunState) -> None:
     enter(state, STAGE)
+    await evidence.at_propagation_start(state)
     order = state.order
     if state.input.media_profile:
         profile = await forward(
@@ -132,6 +134,8 @@ async def _check(state: RunState, version: int, within: timedelta) -> None:
             state.regions[region] = state.regions[region].model_copy(
                 update={"state": "applied", "applied_at": now}
             )
+    if _lagging(state):
+        await evidence.read_latency(state)
     publish(state)
 
 

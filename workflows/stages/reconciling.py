@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Stage
     from domain.status import CompensationRecord, EscalationReason
 
+from workflows import evidence
 from workflows.calls import forward, must_complete
 from workflows.decisions import decided
 from workflows.escalation import escalate
@@ -44,6 +45,8 @@ _PLATFORM_OVERRIDABLE = ("from_plan", "app_id")
 
 async def run(state: RunState) -> None:
     enter(state, STAGE)
+    # The payment is confirmed: the ETA given now rests on the platform's current latency.
+    await evidence.at_payment_confirmed(state)
     order = state.order
     # From here to the end of the run, no other order of the account acts (`workflows.lease`).
     await hold_account(state)
