@@ -22,6 +22,8 @@ from domain.stages import Stage
 from domain.status import Escalation, Eta
 
 _ZERO = timedelta(0)
+_ALL_APPLIED = "every region applied"
+_PLATFORM = "the platform's apply latency"
 
 
 _fmt = fmt
@@ -95,12 +97,8 @@ class RunFacts(Frozen):
 def _looking_at(facts: RunFacts) -> str:
     ticket = facts.ticket
     if ticket is not None:
-        text = f"a person is on ticket {ticket.ticket_id} ({ticket.reason}, opened {_on(ticket.opened_at)})"
-        if facts.attention_id is not None:
-            text += (
-                f"; `resolve` answers it as {facts.attention_id} (retry re-pushes, reject refunds)"
-            )
-        return text
+        opened = _on(ticket.opened_at)
+        return f"a person is on ticket {ticket.ticket_id} ({ticket.reason}, opened {opened})"
     if facts.sla_at is not None:
         return f"nobody yet: a ticket opens at {_on(facts.sla_at)} if it is still not active"
     return "nobody yet: no ticket is open"
@@ -117,12 +115,12 @@ def _windows(policy_window: Window, facts: RunFacts) -> tuple[list[tuple[Window,
     if facts.stage is Stage.PROPAGATING and facts.regions_total:
         evidence.append(f"{facts.regions_applied} of {facts.regions_total} regions applied")
         if facts.regions_applied >= facts.regions_total:
-            return [(Window(earliest=_ZERO, latest=_ZERO), "every region applied")], evidence
+            return [(Window(earliest=_ZERO, latest=_ZERO), _ALL_APPLIED)], evidence
     if facts.stage is Stage.PROPAGATING and facts.latency is not None:
         measured = facts.latency.window(facts.change_kinds)
         if measured is not None:
             evidence.append(facts.latency.words())
-            candidates.append((measured, "the platform's apply latency"))
+            candidates.append((measured, _PLATFORM))
     candidates.append((policy_window, "its typical window"))
     return candidates, evidence
 
@@ -147,14 +145,16 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
     elapsed = max(now - facts.stage_started_at, _ZERO)
     candidates, evidence = _windows(policy_window, facts)
     # The first window the stage can still end in; none: nothing supports an estimate.
-    usable = next(((w, why) for w, why in candidates if elapsed <= w.latest), None)
+    usable = next(
+        ((w, why) for w, why in candidates if elapsed <= w.latest or why == _ALL_APPLIED), None
+    )
     window = usable[0] if usable is not None else candidates[0][0]
     parts = [_window_text(label, window)]
     if usable is not None and usable[1] != "its typical window":
         parts[0] += f" ({usable[1]})"
     parts += [_window_text(lbl, w) for _, w, lbl in ahead[1:]]
     earliest = now + max(window.earliest - elapsed, _ZERO) + rest_earliest
-    latest = now + (window.latest - elapsed) + rest_latest if usable is not None else None
+    latest = now + max(window.latest - elapsed, _ZERO) + rest_latest if usable else None
     overdue = elapsed - policy_window.latest if elapsed > policy_window.latest else None
     no_estimate = None
     if latest is None:
@@ -184,16 +184,16 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
 def _why_not(
     label: str, elapsed: timedelta, facts: RunFacts, candidates: list[tuple[Window, str]]
 ) -> str:
-    longest = max(w.latest for w, _ in candidates)
+    platform = [w.latest for w, why in candidates if why == _PLATFORM]
     if facts.stage is Stage.PROPAGATING:
         applied = f"{facts.regions_applied} of {facts.regions_total} regions applied"
-        if facts.latency is None:
+        if not platform:
             return (
                 f"{applied} after {_fmt(elapsed)}, past its typical window; the platform "
                 "reported no apply latency to revise it by"
             )
         return (
             f"{applied} after {_fmt(elapsed)}; the platform's current apply latency (at most "
-            f"{_fmt(longest)}) does not explain the delay, so nothing tells when the rest apply"
+            f"{_fmt(platform[0])}) does not explain the delay, so nothing tells when the rest apply"
         )
     return f"{label} has run {_fmt(elapsed)}, past its typical window; nothing tells when it ends"

@@ -105,7 +105,7 @@ async def test_a_lag_past_what_the_latency_explains_gives_no_estimate_then_names
         assert ticketed.eta.attention_id == "activation_sla-1"
         assert ticketed.eta.ticket_id is not None
         assert ticketed.eta.ticket_id in (ticketed.eta.late or "")
-        assert "activation_sla-1" in (ticketed.eta.late or "")
+        assert "A person is on ticket" in (ticketed.eta.late or "")
         final = await handle.result()
     await record_histories(ts_env.client, handle, "lag-no-estimate-then-ticket")
     assert final.stage is Stage.ACTIVE
