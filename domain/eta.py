@@ -131,6 +131,16 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
     stages = [s for s, _, _ in plan]
     if facts.stage not in stages:
         raise ValueError(f"no ETA for stage {facts.stage}")
+    # A client refresh (media_quality) can happen at once, the moment the run is active: it
+    # widens `latest` only (the policy's 5-15 min is how late an open app may notice).
+    plan = [
+        (
+            s,
+            Window(earliest=policy.step.earliest, latest=w.latest) if s is Stage.NOTIFYING else w,
+            lbl,
+        )
+        for s, w, lbl in plan
+    ]
     ahead = plan[stages.index(facts.stage) :]
     measured = facts.latency.window(facts.change_kinds) if facts.latency is not None else None
     if measured is not None:

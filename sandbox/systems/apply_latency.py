@@ -19,8 +19,8 @@ LOW_Q, TYPICAL_Q, HIGH_Q = 0.01, 0.5, 0.99
 
 def apply_latency(call: Call) -> ApplyLatencyOut:
     pushes = regions.in_flight(call, call.now)
-    # A push made now joins the ones in flight.
-    factor = call.load.factor(pushes + 1, call.now)
+    # A version pushed now to every region joins the pushes in flight.
+    factor = call.load.factor(pushes + len(call.catalog.regions), call.now)
     count = len(call.catalog.regions)
 
     def seconds(delays: scenarios.DelayRange, q: float) -> float:

@@ -98,7 +98,7 @@ async def test_apply_latency_counts_pushes_in_flight_and_divides_by_the_time_sca
             await push(api, "app-1", 1, region)
         body = await api.get(LATENCY)
         assert body["pushes_in_flight"] == 8
-        assert body["load_factor"] == pytest.approx(1 + 0.25 * (9 - 4))
+        assert body["load_factor"] == pytest.approx(1 + 0.25 * (16 - 4))
         off_peak = scenarios.everywhere_quantile(scenarios.BASIC_PROPAGATION, 0.99, 8)
         expected = off_peak.total_seconds() * body["load_factor"] / 60
         assert body["kinds"]["plan"]["high_s"] == pytest.approx(expected, rel=1e-6)
