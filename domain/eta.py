@@ -24,6 +24,9 @@ from domain.status import Escalation, Eta
 _ZERO = timedelta(0)
 _ALL_APPLIED = "every region applied"
 _PLATFORM = "the platform's apply latency"
+_CALL = "a call in flight, no failure yet"
+# Stages that are calls, not waits (the policy's `step` window).
+_CALLS = frozenset({Stage.RECONCILING, Stage.UPDATING_BILLING, Stage.ACTIVATING})
 
 
 _fmt = fmt
@@ -92,6 +95,8 @@ class RunFacts(Frozen):
     attention_id: str | None = None
     # When the activation SLA opens a ticket, if it has not yet.
     sla_at: datetime | None = None
+    # Failed attempts in the current stage: a call stage with none is a call still in flight.
+    attempts: int = 0
 
 
 def _looking_at(facts: RunFacts) -> str:
@@ -108,7 +113,9 @@ def _on(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _windows(policy_window: Window, facts: RunFacts) -> tuple[list[tuple[Window, str]], list[str]]:
+def _windows(
+    policy_window: Window, facts: RunFacts, now: datetime
+) -> tuple[list[tuple[Window, str]], list[str]]:
     """The windows the current stage may end in, best evidence first, and the evidence words."""
     evidence: list[str] = []
     candidates: list[tuple[Window, str]] = []
@@ -122,6 +129,10 @@ def _windows(policy_window: Window, facts: RunFacts) -> tuple[list[tuple[Window,
             evidence.append(facts.latency.words())
             candidates.append((measured, _PLATFORM))
     candidates.append((policy_window, "its typical window"))
+    if facts.stage in _CALLS and facts.attempts == 0:
+        # A call with no failure yet is in flight: it answers within a window of its own from now.
+        elapsed = max(now - facts.stage_started_at, _ZERO)
+        candidates.append((Window(earliest=_ZERO, latest=elapsed + policy_window.latest), _CALL))
     return candidates, evidence
 
 
@@ -153,12 +164,14 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
     rest_earliest = sum((w.earliest for _, w, _ in ahead[1:]), _ZERO)
     rest_latest = sum((w.latest for _, w, _ in ahead[1:]), _ZERO)
     elapsed = max(now - facts.stage_started_at, _ZERO)
-    candidates, evidence = _windows(policy_window, facts)
+    candidates, evidence = _windows(policy_window, facts, now)
     # The first window the stage can still end in; none: nothing supports an estimate.
     usable = next(
         ((w, why) for w, why in candidates if elapsed <= w.latest or why == _ALL_APPLIED), None
     )
     window = usable[0] if usable is not None else candidates[0][0]
+    if usable is not None and usable[1] == _CALL:
+        evidence.append(_CALL)
     parts = [_window_text(label, window)]
     if usable is not None and usable[1] != "its typical window":
         parts[0] += f" ({usable[1]})"

@@ -74,6 +74,7 @@ def _facts(state: RunState, record: StageRecord) -> RunFacts:
         ticket=_open_ticket(state),
         attention_id=state.attention_id(),
         sla_at=None if state.sla_fired else state.activation_deadline,
+        attempts=record.attempts,
     )
 
 

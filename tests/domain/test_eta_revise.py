@@ -94,13 +94,29 @@ def test_every_region_applied_leaves_only_the_stages_ahead() -> None:
     assert eta.overdue_s == pytest.approx(15 * 60)
 
 
-def test_a_stage_without_evidence_past_its_window_cannot_be_estimated() -> None:
-    facts = RunFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN)
+def test_a_failing_call_past_its_window_cannot_be_estimated() -> None:
+    facts = RunFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN, attempts=2)
     eta = revise(policy(), "alipay", facts, NOW)
     assert eta.latest is None
     assert eta.no_estimate == (
         "billing update has run 5 min, past its typical window; nothing tells when it ends"
     )
+
+
+def test_a_call_in_flight_without_failure_is_late_but_revised_to_its_own_window() -> None:
+    facts = RunFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN)
+    eta = revise(policy(), "alipay", facts, NOW)
+    # The call's own minute from now, then propagation 15-30, activation, notification.
+    assert eta.earliest == NOW + 15 * MIN and eta.latest == NOW + 33 * MIN
+    assert eta.overdue_s == pytest.approx(4 * 60)
+    assert "(a call in flight, no failure yet)" in (eta.late or "")
+
+
+def test_an_allocation_past_its_window_cannot_be_estimated() -> None:
+    order_policy = resolve_policy(make_order(features=("ai.conversational_multimodal",)), NOW)
+    facts = RunFacts(stage=Stage.ALLOCATING_RESOURCES, stage_started_at=NOW - 40 * MIN)
+    eta = revise(order_policy, "alipay", facts, NOW)
+    assert eta.latest is None and eta.overdue_s == pytest.approx(10 * 60)
 
 
 def test_before_propagation_the_latency_of_now_stands_for_it() -> None:
