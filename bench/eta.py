@@ -15,6 +15,7 @@ only stretch the run. Boundary: processes and the batch; records and the report 
 """
 
 import asyncio
+import json
 import shutil
 import statistics
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench.processes import Processes
+from bench.runner import _connect
 from bench.worker_process import task_queue
 from client import upgrades
 from domain.eta import estimate_eta
@@ -33,7 +35,6 @@ from domain.models import PaymentMethod, PaymentNotice, UpgradeOrder, catalog_pr
 from domain.policy import resolve_policy
 from domain.stages import Stage
 from domain.status import Eta, UpgradeStatus
-from service.temporal import connect
 
 VARIANT = "REAL-http"
 # One order of each change kind: (from plan, to plan, add-ons).
@@ -165,19 +166,6 @@ async def _batch(
     return samples, failed
 
 
-async def _connect(address: str) -> Client:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client = await connect(address, "default")
-            await client.count_workflows()
-            return client
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
-
-
 async def run_eta_bench(
     profile: EtaProfile, run_dir: Path, say: Callable[[str], None]
 ) -> EtaResult:
@@ -195,7 +183,26 @@ async def run_eta_bench(
             say(f"eta: {condition}: {len(orders(profile, condition))} upgrades")
             samples[condition], failed[condition] = await _batch(client, profile, condition)
         say(f"eta: {condition}: {len(samples[condition])} active, {len(failed[condition])} failed")
+    _dump(run_dir / "samples.json", samples, failed)
     return EtaResult(profile, samples, failed, time.monotonic() - started)
+
+
+def _dump(path: Path, samples: dict[str, list[Sample]], failed: dict[str, list[str]]) -> None:
+    """Every upgrade's activation and intervals, for reading a miss (not a report)."""
+    rows = {
+        condition: [
+            {
+                "order_id": s.order_id,
+                "kind": s.kind,
+                "method": s.method,
+                "activated_at": s.activated_at.isoformat(),
+                "given": {k: e.model_dump(mode="json") for k, e in s.given.items()},
+            }
+            for s in batch
+        ]
+        for condition, batch in samples.items()
+    }
+    path.write_text(json.dumps({"samples": rows, "failed": failed}, indent=1), "utf-8")
 
 
 def measure(samples: list[Sample], given: str, scale: float) -> dict[str, float | int]:

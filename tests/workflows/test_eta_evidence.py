@@ -6,40 +6,19 @@ Histories go to `tests/histories/eta_evidence/` when recorded (`UPGRADE_RECORD_H
 UPGRADE_RECORD_HISTORIES_TO=eta_evidence`).
 """
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.stages import Stage
 from domain.status import UpgradeStatus
 from tests.support.fakes import FakePlatform, fake_latency
 from tests.support.saga_runs import fake_worker, make_order, record_histories, start
-from workflows.upgrade import UpgradeActivation
+from tests.workflows.test_saga_safety import until
 
 pytestmark = pytest.mark.asyncio
-
-
-async def status_of(handle: WorkflowHandle[Any, Any]) -> UpgradeStatus:
-    return await handle.query(UpgradeActivation.status)
-
-
-async def until(
-    env: WorkflowEnvironment,
-    handle: WorkflowHandle[Any, Any],
-    holds: Callable[[UpgradeStatus], bool],
-    what: str,
-) -> UpgradeStatus:
-    """Let (skipped) time pass a minute at a time until `holds`; fail naming `what`."""
-    for _ in range(400):
-        status = await status_of(handle)
-        if holds(status):
-            return status
-        await env.sleep(timedelta(minutes=1))
-    raise AssertionError(f"never saw {what}; last status: {await status_of(handle)!r}")
+MINUTE = timedelta(minutes=1)
 
 
 def never_in_the_past(status: UpgradeStatus) -> None:
@@ -56,13 +35,21 @@ async def test_under_load_a_late_propagation_says_so_and_revises_from_the_latenc
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
         started = await until(
-            ts_env, handle, lambda s: s.eta_at_propagation is not None, "propagation started"
+            ts_env,
+            handle,
+            lambda s: s.eta_at_propagation is not None,
+            "propagation started",
+            steps_of=MINUTE,
         )
         given = started.eta_at_propagation
         assert given is not None and given.latest is not None
         assert "x2" in (given.evidence or "") and given.overdue_s is None
         late = await until(
-            ts_env, handle, lambda s: s.eta.overdue_s is not None, "the propagation running late"
+            ts_env,
+            handle,
+            lambda s: s.eta.overdue_s is not None,
+            "the propagation running late",
+            steps_of=MINUTE,
         )
         assert late.stage is Stage.PROPAGATING
         never_in_the_past(late)
@@ -94,13 +81,19 @@ async def test_a_lag_past_what_the_latency_explains_gives_no_estimate_then_names
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
         silent = await until(
-            ts_env, handle, lambda s: s.eta.overdue_s is not None, "the propagation running late"
+            ts_env,
+            handle,
+            lambda s: s.eta.overdue_s is not None,
+            "the propagation running late",
+            steps_of=MINUTE,
         )
         never_in_the_past(silent)
         assert silent.eta.latest is None and silent.eta.earliest is not None
         assert "does not explain the delay" in (silent.eta.no_estimate or "")
         assert "No estimate is possible" in (silent.eta.late or "")
-        ticketed = await until(ts_env, handle, lambda s: s.eta.ticket_id is not None, "a ticket")
+        ticketed = await until(
+            ts_env, handle, lambda s: s.eta.ticket_id is not None, "a ticket", steps_of=MINUTE
+        )
         never_in_the_past(ticketed)
         assert ticketed.eta.attention_id == "activation_sla-1"
         assert ticketed.eta.ticket_id is not None

@@ -3,8 +3,9 @@ order: `workflows.lease`), then the paid amount and currency, the order and the 
 must agree (checked here), then the platform matches order, payment and account
 (`reconcile_order`).
 
-- activities: `request_account_lease` (then wait for the grant); amount / currency / catalog price
-  checked in the workflow; `reconcile_order`
+- activities: `read_apply_latency` (ETA evidence at payment confirmation, best effort);
+  `request_account_lease` (then wait for the grant); amount / currency / catalog price checked in
+  the workflow; `reconcile_order`
 - compensation: none
 - timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again, forever
 - non-retryable errors: `ReconciliationMismatch` → `needs_attention` (approve, retry, reject)
