@@ -65,8 +65,10 @@ test-exit-codes: venv
 
 # The benchmark (docs/benchmarks.md, docs/benchmarks.json): ~30 min on 2 cores, best on a quiet
 # machine; bench-quick (~2-3 min) checks the harness and writes the same files from a small run.
+# Then the ETA calibration (`python -m bench eta`, ~7 min), merged into the same two files.
 bench: venv
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench eta
 
 bench-quick: venv
 	$(BIN)/python -m bench --quick

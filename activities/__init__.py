@@ -66,6 +66,7 @@ def build_activities(client: "PlatformClient") -> list[Callable[..., Any]]:
         config.publish_config_version,
         config.push_config,
         config.check_propagation,
+        config.read_apply_latency,
         config.rollback_config,
         entitlements.activate_entitlements,
         entitlements.deactivate_entitlements,

@@ -1,5 +1,6 @@
 """Media profile and regional config activities: generate the media profile, publish a config
-version, push it to a region, check propagation, roll the version back (the compensation)."""
+version, push it to a region, check propagation, roll the version back (the compensation), and
+read the config service's current apply latency (evidence for the ETA)."""
 
 from typing import TYPE_CHECKING
 
@@ -7,6 +8,7 @@ from temporalio import activity
 
 from activities.contract import parse, path
 from activities.waiting import recheck_until
+from domain.apply_latency import ApplyLatency, ApplyLatencyInput
 from domain.steps import (
     Activity,
     CompensationResult,
@@ -107,3 +109,10 @@ class ConfigActivities:
             "order %s: config rollback %s", inp.order_id, "done" if result.applied else "not needed"
         )
         return result
+
+    @activity.defn(name=Activity.READ_APPLY_LATENCY)
+    async def read_apply_latency(self, inp: ApplyLatencyInput) -> ApplyLatency:
+        """The platform's current apply latency per change kind (a read: the saga treats a
+        failure as "no evidence")."""
+        route = "/v1/config/apply-latency"
+        return parse(ApplyLatency, await self._platform.get(route), route)

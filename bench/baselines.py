@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         AFTER_FANOUT,
         BEFORE_FANOUT,
         FANOUT,
+        LATENCY_READ,
         PAYMENT_POLL,
         B3Input,
         Blob,
@@ -90,9 +91,12 @@ class SagaShaped:
                     await workflow.wait_condition(lambda: self._paid, timeout=PAYMENT_POLL_WAIT)
         sla = asyncio.ensure_future(workflow.sleep(ACTIVATION_SLA))
         self._upsert(deadline=True)
+        previous = None
         for name in BEFORE_FANOUT:
-            self._upsert()  # reconciling, updating_billing, propagating
+            if previous != LATENCY_READ:
+                self._upsert()  # reconciling, updating_billing, propagating (opened by a read)
             await self._call(name)
+            previous = name
         await asyncio.gather(*(self._call(FANOUT) for _ in range(self._sizes.fanout)))
         for name in AFTER_FANOUT:
             # The saga enters `activating` after the check and `notifying` after the cache.

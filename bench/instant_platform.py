@@ -11,12 +11,14 @@ Boundary: no I/O, no state; the saga's own code (`workflows.upgrade`) is untouch
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
 
 from activities import lease_activities
 from domain import steps
+from domain.apply_latency import ApplyLatency, ApplyLatencyInput
 from domain.models import PaymentStatus
 from domain.steps import Activity
 
@@ -91,6 +93,14 @@ async def check_propagation(arg: steps.PropagationCheckInput) -> steps.Propagati
     return steps.PropagationCheckResult(applied=load_catalog().regions, pending=())
 
 
+@activity.defn(name=Activity.READ_APPLY_LATENCY)
+async def read_apply_latency(arg: ApplyLatencyInput) -> ApplyLatency:
+    # Nothing per kind: the ETA keeps the policy's window (an instant platform has no latency).
+    return ApplyLatency(
+        at=datetime.now(UTC), pushes_in_flight=0, peak=False, load_factor=1.0, kinds={}
+    )
+
+
 @activity.defn(name=Activity.ROLLBACK_CONFIG)
 async def rollback_config(arg: steps.RollbackConfigInput) -> steps.CompensationResult:
     return steps.CompensationResult(applied=True)
@@ -136,6 +146,7 @@ def instant_activities() -> list[Callable[..., Any]]:
         confirm_payment_status, refund_payment, reconcile_order, update_billing_plan,
         revert_billing_plan, allocate_resources, check_allocation, release_allocation,
         generate_media_profile, publish_config_version, push_config, check_propagation,
-        rollback_config, activate_entitlements, deactivate_entitlements, invalidate_console_cache,
-        notify_customer, request_client_refresh, escalate, close_ticket, *lease_activities(),
+        read_apply_latency, rollback_config, activate_entitlements, deactivate_entitlements,
+        invalidate_console_cache, notify_customer, request_client_refresh, escalate, close_ticket,
+        *lease_activities(),
     ]  # fmt: skip

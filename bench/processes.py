@@ -42,9 +42,10 @@ class Processes:
         for child in reversed(self.children):
             child.stop()
 
-    def _start(self, name: str, command: list[str]) -> Child:
+    def _start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> Child:
         log = self.run_dir / f"{name}.log"
-        child = Child(name, command, log, env=self.env, stop_timeout_s=STOP_TIMEOUT_S).start()
+        env = {**self.env, **(env or {})}
+        child = Child(name, command, log, env=env, stop_timeout_s=STOP_TIMEOUT_S).start()
         self.children.append(child)
         return child
 
@@ -83,3 +84,23 @@ class Processes:
         child = self._start(name, command)
         self._wait(child, "`ready`", lambda: "\nready\n" in "\n" + child.output())
         return child
+
+    def loaded_sandbox(
+        self, name: str, time_scale: float, load: dict[str, str]
+    ) -> tuple[Child, str]:
+        """The real sandbox (`python -m sandbox serve`) with its delays at `time_scale` and the
+        load knobs `load` (`UPGRADE_SANDBOX_*`), for `python -m bench eta`."""
+        port = free_port()
+        data = self.run_dir / name
+        data.mkdir(exist_ok=True)
+        env = {
+            "UPGRADE_TIME_SCALE": str(time_scale),
+            "UPGRADE_DATA_DIR": str(data),
+            "UPGRADE_LOG_LEVEL": "WARNING",
+            **load,
+        }
+        command = [sys.executable, "-m", "sandbox", "serve", "--port", str(port)]
+        url = f"http://127.0.0.1:{port}"
+        child = self._start(name, command, env)
+        self._wait(child, "/healthz", lambda: http_ok(f"{url}/healthz"))
+        return child, url

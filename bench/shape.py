@@ -14,11 +14,15 @@ from domain.steps import Activity
 
 # The saga's activities on a normal `plan` upgrade, as the real history shows them: before the
 # fan-out, the eight-way fan-out, after it. The payment poll comes first when the notification
-# arrives after the run's first task.
+# arrives after the run's first task. The apply-latency reads (ETA evidence) open `reconciling`
+# and `propagating`, right after the stage is entered.
 PAYMENT_POLL = Activity.CONFIRM_PAYMENT_STATUS.value
+LATENCY_READ = Activity.READ_APPLY_LATENCY.value
 BEFORE_FANOUT = (
+    LATENCY_READ,
     Activity.RECONCILE_ORDER.value,
     Activity.UPDATE_BILLING_PLAN.value,
+    LATENCY_READ,
     Activity.PUBLISH_CONFIG_VERSION.value,
 )
 FANOUT = Activity.PUSH_CONFIG.value
@@ -28,7 +32,7 @@ AFTER_FANOUT = (
     Activity.INVALIDATE_CONSOLE_CACHE.value,
     Activity.NOTIFY_CUSTOMER.value,
 )
-SAGA_ACTIVITIES = (PAYMENT_POLL, *BEFORE_FANOUT, FANOUT, *AFTER_FANOUT)
+SAGA_ACTIVITIES = tuple(dict.fromkeys((PAYMENT_POLL, *BEFORE_FANOUT, FANOUT, *AFTER_FANOUT)))
 
 # `{"data":""}` and `{"data":"","reply_bytes":0}` around the padding, as the JSON converter writes.
 _BLOB_OVERHEAD = len('{"data":""}')

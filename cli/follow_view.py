@@ -115,6 +115,8 @@ def eta_text(status: UpgradeStatus, now: datetime) -> Text:
         text.append(f"{shown(eta.earliest, with_date=True)} … {shown(eta.latest)} UTC")
         text.append(f"  (in {span(eta.earliest - now)} to {span(eta.latest - now)})", style="dim")
     text.append(f"\nbasis: {eta.basis}", style="dim")
+    if eta.late:
+        text.append(f"\n{eta.late}", style="red")
     return text
 
 
@@ -214,6 +216,8 @@ def change_key(status: UpgradeStatus) -> Hashable:
         tuple((e.reason, e.ticket_id, e.closed_at is None) for e in status.escalations),
         tuple(c.step for c in status.compensations),
         status.attention.reason if status.attention else None,
+        # Becoming late, or losing the estimate, is news; the ETA drifting with the clock is not.
+        (status.eta.overdue_s is not None, status.eta.latest is None),
     )
 
 
@@ -235,6 +239,8 @@ def status_line(status: UpgradeStatus) -> str:
     eta = status.eta
     if eta.earliest is not None and eta.latest is not None and not status.stage.is_terminal:
         parts.append(f"eta={shown(eta.earliest)}..{shown(eta.latest)}")
+    if eta.late and not status.stage.is_terminal:
+        parts.append(f"late={eta.late!r}")
     if status.attention:
         parts.append(f"needs_attention={status.attention.reason}")
     open_tickets = [f"{e.reason}:{e.ticket_id}" for e in status.escalations if e.closed_at is None]

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from domain.moments import shown
 from domain.status import UpgradeStatus
@@ -55,6 +56,8 @@ def print_status(out: Output, status: UpgradeStatus) -> None:
         f"eta: {shown(eta.earliest, with_date=True)} … {shown(eta.latest, with_date=True)} UTC  "
         f"({eta.basis})"
     )
+    if eta.late:
+        c.print(Text(eta.late, style="red"))
     if status.attention:
         c.print(
             f"[yellow]needs attention[/yellow]: {status.attention.reason}: "

@@ -1,28 +1,35 @@
 """The ETA: "when can I use it?", from the policy windows of the stages still ahead.
 
 Pure: the workflow calls it with `workflow.now()` whenever a stage starts or ends. For the stage in
-progress, the time already spent is taken off its window; a stage past the latest end of its
-window adds nothing more to `latest` (we cannot know how late it will be) and says so in `basis`.
+progress, the time already spent is taken off its window.
+
+`revise` is today's ETA: never in the past, and never silent about being late. Propagation uses
+evidence when the run has it (the platform's apply latency read when propagation started, the
+regions applied so far); a stage past the latest end of its typical window says by how long, the
+open ticket and what a person is looking at, and gives a revised interval from the evidence, or
+`latest` None with the reason when nothing supports one. `estimate_eta` is the ETA of runs started
+before that (`patches.ETA_FROM_EVIDENCE`): their `ActivationEta` search attribute keeps its values,
+so their histories replay unchanged; it collapses onto "now" once a stage overruns its window.
 """
 
 from datetime import datetime, timedelta
 
+from domain.apply_latency import ApplyLatency
+from domain.eta_words import fmt, late_words
+from domain.frozen import Frozen
 from domain.policy import OrderPolicy, Window
 from domain.stages import Stage
-from domain.status import Eta
+from domain.status import Escalation, Eta
 
 _ZERO = timedelta(0)
+_ALL_APPLIED = "every region applied"
+_PLATFORM = "the platform's apply latency"
+_CALL = "a call in flight, no failure yet"
+# Stages that are calls, not waits (the policy's `step` window).
+_CALLS = frozenset({Stage.RECONCILING, Stage.UPDATING_BILLING, Stage.ACTIVATING})
 
 
-def _fmt(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds >= 86_400:
-        return f"{seconds / 86_400:.3g} d"
-    if seconds >= 3_600:
-        return f"{seconds / 3_600:.3g} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.3g} min"
-    return f"{delta.total_seconds():.3g} s"
+_fmt = fmt
 
 
 def _window_text(label: str, window: Window) -> str:
@@ -71,3 +78,145 @@ def estimate_eta(
         latest += window.latest
         parts.append(_window_text(label, window))
     return Eta(earliest=earliest, latest=latest, basis="; ".join(parts))
+
+
+class RunFacts(Frozen):
+    """What the run knows beside the policy, for `revise`."""
+
+    stage: Stage
+    stage_started_at: datetime
+    change_kinds: tuple[str, ...] = ()
+    # The platform's apply latency: read when propagation started (else the last one read).
+    latency: ApplyLatency | None = None
+    regions_applied: int = 0
+    regions_total: int = 0
+    # The run's open ticket, if any, and the decision a `resolve` answers now.
+    ticket: Escalation | None = None
+    attention_id: str | None = None
+    # When the activation SLA opens a ticket, if it has not yet.
+    sla_at: datetime | None = None
+    # Failed attempts in the current stage: a call stage with none is a call still in flight.
+    attempts: int = 0
+
+
+def _looking_at(facts: RunFacts) -> str:
+    ticket = facts.ticket
+    if ticket is not None:
+        opened = _on(ticket.opened_at)
+        return f"a person is on ticket {ticket.ticket_id} ({ticket.reason}, opened {opened})"
+    if facts.sla_at is not None:
+        return f"nobody yet: a ticket opens at {_on(facts.sla_at)} if it is still not active"
+    return "nobody yet: no ticket is open"
+
+
+def _on(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _windows(
+    policy_window: Window, facts: RunFacts, now: datetime
+) -> tuple[list[tuple[Window, str]], list[str]]:
+    """The windows the current stage may end in, best evidence first, and the evidence words."""
+    evidence: list[str] = []
+    candidates: list[tuple[Window, str]] = []
+    if facts.stage is Stage.PROPAGATING and facts.regions_total:
+        evidence.append(f"{facts.regions_applied} of {facts.regions_total} regions applied")
+        if facts.regions_applied >= facts.regions_total:
+            return [(Window(earliest=_ZERO, latest=_ZERO), _ALL_APPLIED)], evidence
+    if facts.stage is Stage.PROPAGATING and facts.latency is not None:
+        measured = facts.latency.window(facts.change_kinds)
+        if measured is not None:
+            evidence.append(facts.latency.words())
+            candidates.append((measured, _PLATFORM))
+    candidates.append((policy_window, "its typical window"))
+    if facts.stage in _CALLS and facts.attempts == 0:
+        # A call with no failure yet is in flight: it answers within a window of its own from now.
+        elapsed = max(now - facts.stage_started_at, _ZERO)
+        candidates.append((Window(earliest=_ZERO, latest=elapsed + policy_window.latest), _CALL))
+    return candidates, evidence
+
+
+def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: datetime) -> Eta:
+    """The ETA of a run in a forward stage: `latest` is None or never before `now`."""
+    plan = remaining_plan(policy, payment_label)
+    stages = [s for s, _, _ in plan]
+    if facts.stage not in stages:
+        raise ValueError(f"no ETA for stage {facts.stage}")
+    # A client refresh (media_quality) can happen at once, the moment the run is active: it
+    # widens `latest` only (the policy's 5-15 min is how late an open app may notice).
+    plan = [
+        (
+            s,
+            Window(earliest=policy.step.earliest, latest=w.latest) if s is Stage.NOTIFYING else w,
+            lbl,
+        )
+        for s, w, lbl in plan
+    ]
+    ahead = plan[stages.index(facts.stage) :]
+    measured = facts.latency.window(facts.change_kinds) if facts.latency is not None else None
+    if measured is not None:
+        # A propagation still ahead: the platform's latency of now is the best evidence of it.
+        ahead = [
+            (s, measured if s is Stage.PROPAGATING and i > 0 else w, lbl)
+            for i, (s, w, lbl) in enumerate(ahead)
+        ]
+    _, policy_window, label = ahead[0]
+    rest_earliest = sum((w.earliest for _, w, _ in ahead[1:]), _ZERO)
+    rest_latest = sum((w.latest for _, w, _ in ahead[1:]), _ZERO)
+    elapsed = max(now - facts.stage_started_at, _ZERO)
+    candidates, evidence = _windows(policy_window, facts, now)
+    # The first window the stage can still end in; none: nothing supports an estimate.
+    usable = next(
+        ((w, why) for w, why in candidates if elapsed <= w.latest or why == _ALL_APPLIED), None
+    )
+    window = usable[0] if usable is not None else candidates[0][0]
+    if usable is not None and usable[1] == _CALL:
+        evidence.append(_CALL)
+    parts = [_window_text(label, window)]
+    if usable is not None and usable[1] != "its typical window":
+        parts[0] += f" ({usable[1]})"
+    parts += [_window_text(lbl, w) for _, w, lbl in ahead[1:]]
+    earliest = now + max(window.earliest - elapsed, _ZERO) + rest_earliest
+    latest = now + max(window.latest - elapsed, _ZERO) + rest_latest if usable else None
+    overdue = elapsed - policy_window.latest if elapsed > policy_window.latest else None
+    no_estimate = None
+    if latest is None:
+        no_estimate = _why_not(label, elapsed, facts, candidates)
+        parts[0] += f" (running {_fmt(elapsed)}, past its typical window)"
+    eta = Eta(
+        earliest=earliest,
+        latest=latest,
+        basis="; ".join(parts),
+        evidence="; ".join(evidence) or None,
+        no_estimate=no_estimate,
+    )
+    if overdue is None and latest is not None:
+        return eta
+    late = eta.model_copy(
+        update={
+            "overdue_s": overdue.total_seconds() if overdue is not None else None,
+            "overdue_stage": facts.stage if overdue is not None else None,
+            "ticket_id": facts.ticket.ticket_id if facts.ticket is not None else None,
+            "attention_id": facts.attention_id,
+            "looking_at": _looking_at(facts),
+        }
+    )
+    return late.model_copy(update={"late": late_words(late, label, now)})
+
+
+def _why_not(
+    label: str, elapsed: timedelta, facts: RunFacts, candidates: list[tuple[Window, str]]
+) -> str:
+    platform = [w.latest for w, why in candidates if why == _PLATFORM]
+    if facts.stage is Stage.PROPAGATING:
+        applied = f"{facts.regions_applied} of {facts.regions_total} regions applied"
+        if not platform:
+            return (
+                f"{applied} after {_fmt(elapsed)}, past its typical window; the platform "
+                "reported no apply latency to revise it by"
+            )
+        return (
+            f"{applied} after {_fmt(elapsed)}; the platform's current apply latency (at most "
+            f"{_fmt(platform[0])}) does not explain the delay, so nothing tells when the rest apply"
+        )
+    return f"{label} has run {_fmt(elapsed)}, past its typical window; nothing tells when it ends"

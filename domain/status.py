@@ -80,11 +80,29 @@ class CompensationRecord(Frozen):
 
 
 class Eta(Frozen):
-    """When the features should work. `None` ends mean "not estimable now" (e.g. a person decides)."""
+    """When the features should work. `None` ends mean "not estimable now" (e.g. a person decides).
+
+    Past the current stage's typical window the ETA says so (`domain.eta.revise`): by how long,
+    the open ticket and what a person looks at, the evidence of a revised interval or why there is
+    none (`no_estimate`); `late` is those facts in words, written once (`domain.eta_words`) and
+    shown as is by every door (Web UI details, `status`, `follow`, the ingress and its page)."""
 
     earliest: datetime | None
     latest: datetime | None
     basis: str
+    # Seconds the current stage is past the latest end of its typical window (None: on time).
+    overdue_s: float | None = None
+    overdue_stage: Stage | None = None
+    # The open ticket of this run's lateness, and the decision a `resolve` answers now.
+    ticket_id: str | None = None
+    attention_id: str | None = None
+    # What a person is looking at (or that nobody is yet, and when a ticket opens).
+    looking_at: str | None = None
+    # What the revised interval rests on (regions applied, the platform's apply latency).
+    evidence: str | None = None
+    # Why `latest` is None, when no honest estimate is possible.
+    no_estimate: str | None = None
+    late: str | None = None
 
 
 class PaymentProgress(Frozen):
@@ -140,6 +158,10 @@ class UpgradeStatus(Frozen):
     cancel_requested: str | None = None
     eta: Eta
     compensations: list[CompensationRecord]
+    # The ETA as it was given when the payment was confirmed and when propagation started
+    # (measured against the activation time by `python -m bench eta`).
+    eta_at_payment: Eta | None = None
+    eta_at_propagation: Eta | None = None
     # Corporate transfers: the code the payer writes in the transfer memo, which the bank
     # statement import matches (`channels.reference`). Filled in by `client.upgrades` from the
     # order id; the run itself leaves it None.

@@ -35,6 +35,7 @@ class Activity(StrEnum):
     PUBLISH_CONFIG_VERSION = "publish_config_version"
     PUSH_CONFIG = "push_config"
     CHECK_PROPAGATION = "check_propagation"
+    READ_APPLY_LATENCY = "read_apply_latency"
     ROLLBACK_CONFIG = "rollback_config"
     ACTIVATE_ENTITLEMENTS = "activate_entitlements"
     DEACTIVATE_ENTITLEMENTS = "deactivate_entitlements"

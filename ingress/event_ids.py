@@ -47,6 +47,8 @@ def change_key(status: UpgradeStatus) -> list[Any]:
         [[e.reason.value, e.ticket_id, e.closed_at is None] for e in status.escalations],
         [c.step for c in status.compensations],
         status.attention.reason.value if status.attention else None,
+        # Becoming late, or losing the estimate, is news; the ETA drifting with the clock is not.
+        [status.eta.overdue_s is not None, status.eta.latest is None],
     ]
 
 

@@ -114,6 +114,16 @@ def eta_html(status: UpgradeStatus, lang: Language, now: datetime) -> str:
         )
     elif status.stage.is_terminal:
         lines.append(e(text(lang, "eta_never")))
+    elif eta.late is not None and lang == "en":
+        lines.append(e(eta.late))  # the run's own words, as every door shows them
+    elif eta.late is not None:
+        overdue = duration(timedelta(seconds=eta.overdue_s or 0), lang)
+        lines.append(e(text(lang, "eta_overdue", overdue=overdue)))
+        if eta.latest is None:
+            lines.append(e(text(lang, "eta_none", basis=text(lang, "eta_unknown"))))
+        else:
+            by = e(text(lang, "eta_by", latest="\0", latest_in=duration(eta.latest - now, lang)))
+            lines.append(by.replace("\0", _time(eta.latest, now)))
     elif eta.earliest is None or eta.latest is None:
         lines.append(e(text(lang, "eta_none", basis=word(lang, "basis_", eta.basis))))
     elif eta.latest <= now:

@@ -17,6 +17,7 @@ from domain.catalog import load_catalog
 from sandbox import notifier
 from sandbox.channel_signers import NotifierSettings
 from sandbox.faults import FaultInjector, Sleep
+from sandbox.load import LoadProfile
 from sandbox.routes import ROUTERS
 from sandbox.routes.calls import Clock, Sandbox, utc_now
 from sandbox.routes.errors import install_error_answers
@@ -32,16 +33,19 @@ def create_app(
     rng: random.Random | None = None,
     sleep: Sleep | None = None,
     time_scale: float | None = None,
+    load: LoadProfile | None = None,
 ) -> FastAPI:
     """Build the sandbox app.
 
     `config`: the settings (the store opens under `settings.data_dir` and is closed at shutdown,
     the time scale comes from `settings.time_scale`) or an already open `Store` owned by the
-    caller (tests; time scale 1 unless given).
+    caller (tests; time scale 1 unless given). `load`: the config service's load knobs
+    (default: from the settings, or `LoadProfile()` with a store).
     """
     if isinstance(config, SandboxSettings):
         store, owned = Store.in_dir(config.data_dir), True
         scale = time_scale if time_scale is not None else config.time_scale
+        load = load if load is not None else config.load_profile()
     else:
         store, owned = config, False
         scale = time_scale if time_scale is not None else 1.0
@@ -49,7 +53,12 @@ def create_app(
         raise ValueError("time_scale must be > 0")
     faults = FaultInjector(rng, sleep) if sleep is not None else FaultInjector(rng)
     sandbox = Sandbox(
-        store=store, faults=faults, clock=clock, time_scale=scale, catalog=load_catalog()
+        store=store,
+        faults=faults,
+        clock=clock,
+        time_scale=scale,
+        catalog=load_catalog(),
+        load=load or LoadProfile(),
     )
     channels = _channel_notifier(store, clock, scale) if owned else None
     if channels is not None:

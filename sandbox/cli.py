@@ -1,6 +1,9 @@
 """`python -m sandbox`: serve the sandbox, or drive a running one over HTTP.
 
-    serve [--host H] [--port P]                 run the HTTP app (defaults from settings)
+    serve [--host H] [--port P] [--peak-hours 19-23] [--peak-factor F]
+                                                run the HTTP app (defaults from settings); the
+                                                config service applies F times slower in the
+                                                peak hours (UTC+8; `sandbox.load`)
     approve-review TRANSACTION_ID               end the manual review of a `pay-review` payment
     settle TRANSACTION_ID [--amount N] [--order ORDER_ID --method M]
                                                 the channel captures the payment now: a pending
@@ -32,6 +35,7 @@ import httpx
 from pydantic import ValidationError
 
 from domain.models import PaymentMethod
+from sandbox.load import parse_peak_hours
 from sandbox.settings import SandboxSettings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
@@ -96,6 +100,24 @@ def _amount(text: str) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
+def _peak_hours(text: str) -> str:
+    try:
+        parse_peak_hours(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _peak_factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 100")
+    return value
+
+
 def build_parser(settings: SandboxSettings) -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sandbox", description="The platform sandbox.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -108,6 +130,18 @@ def build_parser(settings: SandboxSettings) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the sandbox HTTP service")
     serve.add_argument("--host", default=settings.sandbox_host, help="(%(default)s)")
     serve.add_argument("--port", type=_port, default=settings.sandbox_port, help="(%(default)s)")
+    serve.add_argument(
+        "--peak-hours",
+        type=_peak_hours,
+        default=settings.sandbox_peak_hours,
+        help="START-END hours of the config service's peak, UTC+8 (%(default)s)",
+    )
+    serve.add_argument(
+        "--peak-factor",
+        type=_peak_factor,
+        default=settings.sandbox_peak_factor,
+        help="how many times slower a push applies in the peak hours (%(default)s)",
+    )
 
     approve = commands.add_parser(
         "approve-review", parents=[client], help="approve a payment in manual review"
@@ -310,6 +344,9 @@ def _serve(settings: SandboxSettings, args: argparse.Namespace) -> int:
     from sandbox.logs import configure_logging
     from sandbox.store import DB_FILENAME, IncompatibleStore
 
+    settings = settings.model_copy(
+        update={"sandbox_peak_hours": args.peak_hours, "sandbox_peak_factor": args.peak_factor}
+    )
     try:
         app = create_app(settings)
     except IncompatibleStore as exc:

@@ -193,12 +193,27 @@ def allocation_delay(app_id: str, region: str, time_scale: float) -> timedelta:
 
 
 # Regional config -------------------------------------------------------------------------------
+def propagation_delays(change_kinds: Iterable[str]) -> DelayRange:
+    """The off-peak range of one region's apply delay: the slowest kind decides."""
+    advanced = any(kind in _ADVANCED_KINDS for kind in change_kinds)
+    return ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
+
+
 def propagation_delay(
-    app_id: str, region: str, change_kinds: Iterable[str], time_scale: float
+    app_id: str, region: str, change_kinds: Iterable[str], time_scale: float, load: float = 1.0
 ) -> timedelta:
-    """How long `region` takes to apply a version, from its first push: the slowest kind decides."""
+    """How long `region` takes to apply a version, from its first push: the slowest kind decides,
+    `load` times slower under load (`sandbox.load`); `lag` is an incident, load or not."""
     if has_token(app_id, Token.LAG):
         return scaled(LAG_PROPAGATION, time_scale)
-    advanced = any(kind in _ADVANCED_KINDS for kind in change_kinds)
-    delays = ADVANCED_PROPAGATION if advanced else BASIC_PROPAGATION
-    return scaled(spread(delays, "propagation", app_id, region), time_scale)
+    delays = propagation_delays(change_kinds)
+    return scaled(spread(delays, "propagation", app_id, region) * load, time_scale)
+
+
+def everywhere_quantile(delays: DelayRange, q: float, regions: int) -> timedelta:
+    """The q-quantile of the time until EVERY one of `regions` applied (the slowest of them),
+    each region's delay spread evenly over `delays`: P(max <= x) = fraction(x) ** regions."""
+    if not 0.0 <= q <= 1.0 or regions < 1:
+        raise ValueError("q must be in [0, 1] and regions >= 1")
+    fraction: float = q ** (1.0 / regions)
+    return delays.earliest + (delays.latest - delays.earliest) * fraction

@@ -218,6 +218,23 @@ class RegionsOut(ResponseBody):
     pending: list[str]
 
 
+class KindLatencyOut(ResponseBody):
+    """Seconds (of the platform's clock) until a version first pushed now is applied in EVERY
+    region: 1st percentile, median and 99th percentile."""
+
+    low_s: float
+    typical_s: float
+    high_s: float
+
+
+class ApplyLatencyOut(ResponseBody):
+    at: str
+    pushes_in_flight: int
+    peak: bool
+    load_factor: float
+    kinds: dict[ChangeKind, KindLatencyOut]
+
+
 class RollbackIn(RequestBody):
     order_id: Identifier
     version: Annotated[int, Field(ge=1)]

@@ -11,8 +11,10 @@ Boundary: the sandbox depends on `domain` only, so it does not import the servic
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sandbox.load import LoadProfile, parse_peak_hours
 
 ENV_PREFIX = "UPGRADE_"
 
@@ -32,6 +34,29 @@ class SandboxSettings(BaseSettings):
     http_timeout_s: float = Field(default=10.0, gt=0)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+    # Load on the config service (`sandbox.load`): peak hours `START-END` (UTC+8) and how many
+    # times slower a push applies then; extra latency per push in flight beyond the free ones.
+    sandbox_peak_hours: str | None = None
+    sandbox_peak_factor: float = Field(default=1.0, ge=1.0, le=100.0)
+    sandbox_load_per_push: float = Field(default=0.005, ge=0.0, le=1.0)
+    sandbox_free_pushes: int = Field(default=64, ge=0, le=1_000_000)
+
+    @field_validator("sandbox_peak_hours")
+    @classmethod
+    def _peak_hours(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_peak_hours(value.strip())
+            return value.strip()
+        return None
+
+    def load_profile(self) -> LoadProfile:
+        hours = self.sandbox_peak_hours
+        return LoadProfile(
+            free_pushes=self.sandbox_free_pushes,
+            per_push=self.sandbox_load_per_push,
+            peak_hours=parse_peak_hours(hours) if hours else None,
+            peak_factor=self.sandbox_peak_factor,
+        )
 
 
 def load_settings() -> SandboxSettings:

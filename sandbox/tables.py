@@ -142,6 +142,9 @@ CREATE TABLE IF NOT EXISTS config_pushes (
     pushes        INTEGER NOT NULL,
     PRIMARY KEY (app_id, version, region)
 );
+-- Pushes in flight (`sandbox.load`) are counted by first push time; an index, no new column, so
+-- files of this schema version keep working.
+CREATE INDEX IF NOT EXISTS config_pushes_by_time ON config_pushes (first_push_at);
 CREATE TABLE IF NOT EXISTS entitlement_grants (
     order_id       TEXT PRIMARY KEY,
     app_id         TEXT NOT NULL,

@@ -9,7 +9,10 @@ under `tests/histories/custody/` from the payment custody's tests (refunded afte
 claimed by a late order, claimed just before the refund, not charged, re-delivered).
 and under `tests/histories/saga_safety/` from `tests/workflows/test_saga_safety.py`, the paths behind
 the saga-safety patches (`workflows/patches.py`; `UPGRADE_RECORD_HISTORIES=1
-UPGRADE_RECORD_HISTORIES_TO=saga_safety pytest tests/workflows/test_saga_safety.py`).
+UPGRADE_RECORD_HISTORIES_TO=saga_safety pytest tests/workflows/test_saga_safety.py`); those under
+`tests/histories/eta_evidence/` from `tests/workflows/test_eta_evidence.py`, the path behind the
+ETA's evidence (`patches.ETA_FROM_EVIDENCE`: the platform's apply latency read as activities;
+`UPGRADE_RECORD_HISTORIES_TO=eta_evidence`).
 Re-record them only on purpose, after a change that is meant to alter the saga's commands (and
 that is deployed with `workflow.patched` for runs in flight): `make histories` for the first,
 `UPGRADE_RECORD_HISTORIES=1 pytest tests/workflows/test_saga_timers.py` for the second.

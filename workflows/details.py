@@ -143,6 +143,10 @@ def details_markdown(status: UpgradeStatus) -> str:
         lines.append(f"**ETA:** not before {on_day(eta.earliest, day)} UTC — {eta.basis}")
     else:
         lines.append(f"**ETA:** none — {eta.basis}")
+    if eta.late:
+        # `Late: ...` as every door shows it, its first word in bold.
+        head, _, rest = eta.late.partition(":")
+        lines.append(f"**{head}:**{rest}")
     if status.waiting_for:
         lines.append(f"**Waiting:** {status.waiting_for}")
     if status.attention:

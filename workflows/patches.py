@@ -1,7 +1,8 @@
-"""The deploy markers of the saga-safety changes (issue 12): one `workflow.patched` id per change
-of command order, read ONCE when a run starts (`read`) and kept in `RunState.safety`, so that a
-run started by earlier code keeps the commands its history was made with, and a new run takes the
-new path from its first task to its last (the same discipline as `alarms.CLOCK_FREE_DECISIONS`).
+"""The deploy markers of the saga-safety changes (issue 12) and of the ETA's evidence (issue 14):
+one `workflow.patched` id per change of command order, read ONCE when a run starts (`read`) and
+kept in `RunState.safety`, so that a run started by earlier code keeps the commands its history
+was made with, and a new run takes the new path from its first task to its last (the same
+discipline as `alarms.CLOCK_FREE_DECISIONS`).
 
 Ids only, and the one function that reads them; what each path does lives where it is used.
 """
@@ -30,6 +31,10 @@ UNPAID_READS_CHANNEL_ONCE_MORE = "unpaid-reads-channel-once-more"
 # `approve` of a reconciliation refusal overrides that check only: `reconcile_order` still runs
 # (other checks, the transaction claimed), and an approved overpayment refunds the surplus.
 APPROVE_STILL_RECONCILES = "approve-still-reconciles"
+# The ETA from evidence (issue 14): the platform's apply latency is read (`read_apply_latency`,
+# best effort) when the payment is confirmed, when propagation starts and at each propagation
+# check, and the `ActivationEta` search attribute follows the revised ETA (`workflows.evidence`).
+ETA_FROM_EVIDENCE = "eta-from-evidence"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Safety:
     succeeded_after_failed_refunded: bool = False
     unpaid_reads_channel_once_more: bool = False
     approve_still_reconciles: bool = False
+    eta_from_evidence: bool = False
 
 
 def read() -> Safety:
@@ -53,4 +59,5 @@ def read() -> Safety:
         succeeded_after_failed_refunded=workflow.patched(SUCCEEDED_AFTER_FAILED_REFUNDED),
         unpaid_reads_channel_once_more=workflow.patched(UNPAID_READS_CHANNEL_ONCE_MORE),
         approve_still_reconciles=workflow.patched(APPROVE_STILL_RECONCILES),
+        eta_from_evidence=workflow.patched(ETA_FROM_EVIDENCE),
     )

@@ -15,6 +15,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import steps
+    from domain.apply_latency import ApplyLatency
     from domain.lease import LeaseGrant, LeaseQueued
     from domain.models import CancelRequest, PaymentStatus, Resolution
     from domain.stages import Stage
@@ -23,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         CompensationRecord,
         Escalation,
         EscalationReason,
+        Eta,
         PaymentProgress,
         RegionProgress,
         StageRecord,
@@ -98,6 +100,13 @@ class RunState:
         self.lease_queue: LeaseQueued | None = None
         self.lease_released = False
         self.config_version: steps.PublishConfigResult | None = None
+        # The platform's apply latency (`workflows.evidence`): the last one read, and the one read
+        # when propagation started (what the pushes of this run were made under).
+        self.latency: ApplyLatency | None = None
+        self.latency_at_propagation: ApplyLatency | None = None
+        # The ETA as given when the payment was confirmed and when propagation started.
+        self.eta_at_payment: Eta | None = None
+        self.eta_at_propagation: Eta | None = None
         self.media_profile_id: str | None = None
         scale = input.policy.time_scale
         self.forward_retry = scaled_retry(FORWARD_RETRY, scale)

@@ -11,10 +11,10 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from domain.eta import estimate_eta
+    from domain.eta import RunFacts, estimate_eta, revise
     from domain.moments import clock
     from domain.stages import Stage
-    from domain.status import Eta, StageRecord, UpgradeStatus
+    from domain.status import Escalation, Eta, StageRecord, UpgradeStatus
 
 from workflows import search_attributes as sa
 from workflows.details import details_markdown
@@ -27,18 +27,24 @@ def enter(state: RunState, stage: Stage) -> None:
     publish(state)
 
 
-def eta(state: RunState) -> Eta:
+def eta(state: RunState, *, legacy: bool = False) -> Eta:
+    """The run's ETA (`domain.eta.revise`); `legacy`: as runs started before the evidence
+    computed it (`domain.eta.estimate_eta`), for their search attribute only."""
     stage = state.stage
     if stage is Stage.ACTIVE:
         return Eta(earliest=state.finished_at, latest=state.finished_at, basis="activated")
     if stage.is_terminal or stage is Stage.COMPENSATING:
         return Eta(earliest=None, latest=None, basis=f"will not activate: {stage}")
     if stage is Stage.NEEDS_ATTENTION:
-        return Eta(earliest=None, latest=None, basis="waiting for an operator decision")
+        return _needs_attention(state)
     record = state.stages[-1]
-    estimate = estimate_eta(
-        state.policy, state.order.payment_method, stage, record.started_at, workflow.now()
-    )
+    now = workflow.now()
+    if legacy:
+        estimate = estimate_eta(
+            state.policy, state.order.payment_method, stage, record.started_at, now
+        )
+    else:
+        estimate = revise(state.policy, state.order.payment_method, _facts(state, record), now)
     waiting = waiting_for(state)
     if waiting is None:
         return estimate
@@ -47,6 +53,47 @@ def eta(state: RunState) -> Eta:
         earliest=estimate.earliest,
         latest=None,
         basis=f"{waiting}; then, from when it is granted: {estimate.basis}",
+        no_estimate=waiting,
+    )
+
+
+def _open_ticket(state: RunState) -> Escalation | None:
+    open_ones = [e for e in state.escalations if e.closed_at is None]
+    return open_ones[-1] if open_ones else None
+
+
+def _facts(state: RunState, record: StageRecord) -> RunFacts:
+    regions = state.regions.values()
+    return RunFacts(
+        stage=record.stage,
+        stage_started_at=record.started_at,
+        change_kinds=tuple(str(k) for k in state.input.change_kinds),
+        latency=state.latency_at_propagation or state.latency,
+        regions_applied=sum(1 for p in regions if p.state == "applied"),
+        regions_total=len(state.regions),
+        ticket=_open_ticket(state),
+        attention_id=state.attention_id(),
+        sla_at=None if state.sla_fired else state.activation_deadline,
+        attempts=record.attempts,
+    )
+
+
+def _needs_attention(state: RunState) -> Eta:
+    """A person decides: no estimate, and the words say who and what."""
+    ticket = _open_ticket(state)
+    attention = state.attention
+    looking = f"an operator decides {attention.reason}: {attention.detail}" if attention else None
+    if looking and ticket is not None:
+        looking += f" (ticket {ticket.ticket_id})"
+    reason = "waiting for an operator decision"
+    return Eta(
+        earliest=None,
+        latest=None,
+        basis=reason,
+        ticket_id=ticket.ticket_id if ticket else None,
+        attention_id=state.attention_id(),
+        looking_at=looking,
+        no_estimate=reason,
     )
 
 
@@ -91,7 +138,16 @@ def status(state: RunState) -> UpgradeStatus:
         cancel_requested=state.cancel.reason if state.cancel else None,
         eta=eta(state),
         compensations=list(state.compensations),
+        eta_at_payment=state.eta_at_payment,
+        eta_at_propagation=state.eta_at_propagation,
     )
+
+
+def _eta_attribute(state: RunState, current: Eta) -> object:
+    # Runs started before the evidence keep the values (so the upserts) their histories hold.
+    if state.safety.eta_from_evidence:
+        return current.latest
+    return eta(state, legacy=True).latest
 
 
 def publish(state: RunState) -> None:
@@ -104,7 +160,7 @@ def publish(state: RunState) -> None:
         "stage": (sa.UPGRADE_STAGE, state.stage.value),
         "escalated": (sa.ESCALATED, bool(state.escalations)),
         "deadline": (sa.ACTIVATION_DEADLINE, state.activation_deadline),
-        "eta": (sa.ACTIVATION_ETA, current.eta.latest),
+        "eta": (sa.ACTIVATION_ETA, _eta_attribute(state, current.eta)),
     }
     # The ETA moves with the clock while a stage overruns its window: upserted whenever it moved,
     # whether a task upserts would depend on the task's exact time. With clock-free decisions it

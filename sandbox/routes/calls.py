@@ -12,7 +12,7 @@ clock, so tests move time by hand and never wait.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from domain.catalog import Catalog
 from sandbox.errors import BadRequest, Unavailable
 from sandbox.faults import FaultInjector, Verdict
+from sandbox.load import LoadProfile
 from sandbox.schemas import ID_PATTERN
 from sandbox.store import Store, StoredResponse, Tx, replay_or_apply
 from sandbox.systems.call import Call
@@ -46,11 +47,12 @@ class Sandbox:
     time_scale: float
     catalog: Catalog
     held_channels: frozenset[str] = frozenset()
+    load: LoadProfile = field(default_factory=LoadProfile)
 
     def _call(self, tx: Tx, now: datetime, key: str | None = None) -> Call:
         return Call(
             tx=tx, now=now, time_scale=self.time_scale, catalog=self.catalog, key=key,
-            held_channels=self.held_channels,
+            held_channels=self.held_channels, load=self.load,
         )  # fmt: skip
 
     async def mutate(

@@ -1,12 +1,13 @@
 """Routes of media profiles and the regional config service: generate a profile, publish a
 version, push it to a region, read its propagation, roll it back (forward), read what every
-region serves now."""
+region serves now, and the service's current apply latency per change kind."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sandbox.routes.calls import KeyDep, PathId, SandboxDep, Version
 from sandbox.schemas import (
+    ApplyLatencyOut,
     CompensationOut,
     MediaProfileIn,
     MediaProfileOut,
@@ -18,7 +19,7 @@ from sandbox.schemas import (
     RegionsOut,
     RollbackIn,
 )
-from sandbox.systems import config
+from sandbox.systems import apply_latency, config
 
 router = APIRouter(prefix="/v1")
 
@@ -74,3 +75,8 @@ async def rollback_config(
 @router.get("/config/apps/{app_id}/regions/current", response_model=RegionsCurrentOut)
 async def get_regions_current(sandbox: SandboxDep, app_id: PathId) -> JSONResponse:
     return await sandbox.read((app_id,), lambda call: config.read_regions(call, app_id))
+
+
+@router.get("/config/apply-latency", response_model=ApplyLatencyOut)
+async def get_apply_latency(sandbox: SandboxDep) -> JSONResponse:
+    return await sandbox.read((), apply_latency.apply_latency)

@@ -1,13 +1,14 @@
 """The context every simulated system works in (`Call`) and the input checks they share."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from domain.catalog import Catalog
 from domain.effects import Effect
 from sandbox.errors import Unprocessable
+from sandbox.load import LoadProfile
 from sandbox.store import Tx
 
 
@@ -23,6 +24,8 @@ class Call:
     # Payment methods whose settled payments the sandbox's channel notifier announces before
     # the query API shows them (`sandbox.notifier.held`); empty when no notifier runs.
     held_channels: frozenset[str] = frozenset()
+    # How the config service slows down under load (`sandbox.load`); default: only by crowding.
+    load: LoadProfile = field(default_factory=LoadProfile)
 
     def effect(self, effect: Effect, order_id: str, **detail: Any) -> None:
         """Record an effect in the ledger, under this call's idempotency key."""

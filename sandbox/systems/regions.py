@@ -2,15 +2,19 @@
 propagation delay has elapsed since its first push there (versions only move forward).
 
 Computed on every read from the pushes and the clock (`sandbox.scenarios.propagation_delay`), so
-the store keeps timestamps only, like the rest of the sandbox. Boundary: reads; the pushes are
+the store keeps timestamps only, like the rest of the sandbox. Under load a push applies slower
+(`sandbox.load`): by the factor of the moment of its first push, counted off the other pushes'
+timestamps. Boundary: reads; the pushes are
 written by `sandbox.systems.config`.
 """
 
 import json
 import sqlite3
+from datetime import datetime
 
 from sandbox import scenarios
-from sandbox.store import from_iso
+from sandbox.load import in_flight_window
+from sandbox.store import from_iso, to_iso
 from sandbox.systems.call import Call
 
 
@@ -32,13 +36,25 @@ def served(call: Call, app_id: str) -> dict[str, sqlite3.Row | None]:
         if region not in undecided:
             continue
         kinds: list[str] = json.loads(row["change_kinds"])
-        delay = scenarios.propagation_delay(app_id, region, kinds, call.time_scale)
-        if call.now - from_iso(row["first_push_at"]) >= delay:
+        first_push = from_iso(row["first_push_at"])
+        load = call.load.factor(in_flight(call, first_push), first_push)
+        delay = scenarios.propagation_delay(app_id, region, kinds, call.time_scale, load)
+        if call.now - first_push >= delay:
             serving[region] = row
             undecided.discard(region)
             if not undecided:
                 break
     return serving
+
+
+def in_flight(call: Call, at: datetime) -> int:
+    """Region pushes (of every app) first made in the in-flight window up to `at` (`load`)."""
+    since = at - in_flight_window(call.time_scale)
+    return call.tx.scalar(
+        "SELECT COUNT(*) FROM config_pushes WHERE first_push_at > ? AND first_push_at <= ?",
+        to_iso(since),
+        to_iso(at),
+    )
 
 
 def newest_pushed(call: Call, app_id: str, region: str) -> int:

@@ -202,6 +202,7 @@ def test_build_activities_registers_every_activity_once() -> None:
         "publish_config_version",
         "push_config",
         "check_propagation",
+        "read_apply_latency",
         "rollback_config",
         "activate_entitlements",
         "deactivate_entitlements",

@@ -52,9 +52,11 @@ def test_b3_has_the_sagas_shape_and_b2_is_smaller(report: dict[str, Any]) -> Non
     for concurrency in (1, 2):
         b2, b3 = cells["B2", concurrency], cells["B3", concurrency]
         real = cells["REAL-inproc", concurrency]
-        # The poll runs only when the notice comes after the first task: 15 or 16 activities.
-        assert 15 <= real["activities_per_upgrade"] <= 16
-        assert 15 <= b3["activities_per_upgrade"] <= 16
+        # The poll runs only when the notice comes after the first task; the two reads of the
+        # platform's apply latency (ETA evidence) and the saga's account lease request: 17 to 19
+        # activities (measured: 18 without the poll, 19 with it).
+        assert 17 <= real["activities_per_upgrade"] <= 19
+        assert 17 <= b3["activities_per_upgrade"] <= 18
         assert b2["activities_per_upgrade"] == 1
         assert b2["events_per_upgrade"] < b3["events_per_upgrade"]
     sizes = report["saga_sizes"]

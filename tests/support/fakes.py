@@ -6,6 +6,7 @@ scripted behaviour, recording each call under the name it was called by. Used by
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,36 @@ from temporalio.exceptions import ApplicationError
 
 from activities import lease_activities
 from domain import steps
+from domain.apply_latency import ApplyLatency, ApplyLatencyInput, KindLatency
 from domain.catalog import load_catalog
 from domain.errors import ErrorType
 from domain.models import PaymentStatus
 from domain.steps import Activity
+
+
+def fake_latency(
+    factor: float = 1.0, *, time_scale: float = 1.0, pushes: int = 8, peak: bool = False
+) -> ApplyLatency:
+    """What the sandbox reports off-peak (`sandbox.systems.apply_latency`), `factor` times slower;
+    seconds divided by `time_scale`."""
+
+    def kind(low_min: float, typical_min: float, high_min: float) -> KindLatency:
+        per = 60 * factor / time_scale
+        return KindLatency(low_s=low_min * per, typical_s=typical_min * per, high_s=high_min * per)
+
+    basic, advanced = kind(19.2, 21.9, 22.5), kind(58.4, 63.8, 65.0)
+    return ApplyLatency(
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        pushes_in_flight=pushes,
+        peak=peak,
+        load_factor=factor,
+        kinds={
+            "plan": basic,
+            "media_quality": basic,
+            "advanced_permission": advanced,
+            "capability": advanced,
+        },
+    )
 
 
 @dataclass
@@ -35,6 +62,8 @@ class FakePlatform:
     block_polls: bool = False
     poll_started: asyncio.Event = field(default_factory=asyncio.Event)
     release_polls: asyncio.Event = field(default_factory=asyncio.Event)
+    # The platform's apply latency (`read_apply_latency`); None: the read fails (no evidence).
+    apply_latency: ApplyLatency | None = field(default_factory=lambda: fake_latency())
     calls: list[tuple[str, str]] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
     polls: int = 0
@@ -161,6 +190,13 @@ class FakePlatform:
                 return steps.PropagationCheckResult(applied=regions, pending=())
             return steps.PropagationCheckResult(applied=regions[:6], pending=regions[6:])
 
+        @activity.defn(name=Activity.READ_APPLY_LATENCY)
+        async def read_apply_latency(arg: ApplyLatencyInput) -> ApplyLatency:
+            fake._record(arg)
+            if fake.apply_latency is None:
+                raise ApplicationError("apply latency unavailable", type="PlatformUnavailable")
+            return fake.apply_latency
+
         @activity.defn(name=Activity.ROLLBACK_CONFIG)
         async def rollback_config(arg: steps.RollbackConfigInput) -> steps.CompensationResult:
             fake._record(arg)
@@ -210,6 +246,7 @@ class FakePlatform:
             publish_config_version,
             push_config,
             check_propagation,
+            read_apply_latency,
             rollback_config,
             activate_entitlements,
             deactivate_entitlements,

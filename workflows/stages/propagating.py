@@ -3,7 +3,8 @@ version, push it to every region in parallel, and check until every region has a
 laggards are re-pushed once per propagation window.
 
 - activities: `generate_media_profile` (media_quality), `publish_config_version`, `push_config`
-  to every region in parallel, `check_propagation`
+  to every region in parallel, `check_propagation`; `read_apply_latency` (ETA evidence, best
+  effort) at the start and alongside each check
 - compensation: `rollback_config`
 - timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again,
   forever; each propagation check: 3 tries, then the next check
@@ -24,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Stage
     from domain.status import RegionProgress
 
-from workflows import compensation
+from workflows import compensation, evidence
 from workflows.alarms import Alarm
 from workflows.calls import forward, inline, must_complete
 from workflows.decisions import take_resolution, wait_for_decision
@@ -37,6 +38,7 @@ STAGE = Stage.PROPAGATING
 
 async def run(state: RunState) -> None:
     enter(state, STAGE)
+    await evidence.at_propagation_start(state)
     order = state.order
     if state.input.media_profile:
         profile = await forward(
@@ -111,9 +113,35 @@ async def run(state: RunState) -> None:
 
 async def _check(state: RunState, version: int, within: timedelta) -> None:
     """Ask which regions applied `version` (waiting up to `within` inside the call)."""
-    order = state.order
     applied = tuple(r for r, p in state.regions.items() if p.state == "applied")
-    check = await forward(
+    # The ETA's evidence, read alongside the check so that it never delays seeing a region apply.
+    reading = asyncio.ensure_future(evidence.read_latency(state))
+    try:
+        check = await _check_call(state, version, within, applied)
+    finally:
+        await _settle(reading)
+    now = workflow.now()
+    for region in check.applied:
+        if region in state.regions and state.regions[region].state != "applied":
+            state.regions[region] = state.regions[region].model_copy(
+                update={"state": "applied", "applied_at": now}
+            )
+    publish(state)
+
+
+async def _settle(reading: "asyncio.Future[None]") -> None:
+    """Let the evidence read finish (it never fails the saga); a cancel ends the saga anyway."""
+    try:
+        await reading
+    except Exception:  # a cancel seen by the read as well: the check's own exception wins
+        return
+
+
+async def _check_call(
+    state: RunState, version: int, within: timedelta, applied: tuple[str, ...]
+) -> steps.PropagationCheckResult:
+    order = state.order
+    return await forward(
         state,
         ConfigActivities.check_propagation,
         steps.PropagationCheckInput(
@@ -126,13 +154,6 @@ async def _check(state: RunState, version: int, within: timedelta) -> None:
         summary=f"check which regions applied v{version}",
         poll=True,
     )
-    now = workflow.now()
-    for region in check.applied:
-        if region in state.regions and state.regions[region].state != "applied":
-            state.regions[region] = state.regions[region].model_copy(
-                update={"state": "applied", "applied_at": now}
-            )
-    publish(state)
 
 
 def _lagging(state: RunState) -> list[str]:

@@ -3,8 +3,9 @@ order: `workflows.lease`), then the paid amount and currency, the order and the 
 must agree (checked here), then the platform matches order, payment and account
 (`reconcile_order`).
 
-- activities: `request_account_lease` (then wait for the grant); amount / currency / catalog price
-  checked in the workflow; `reconcile_order`
+- activities: `read_apply_latency` (ETA evidence at payment confirmation, best effort);
+  `request_account_lease` (then wait for the grant); amount / currency / catalog price checked in
+  the workflow; `reconcile_order`
 - compensation: none
 - timeout / retry: forward: 30 s per call, 5 tries, then a durable back-off and again, forever
 - non-retryable errors: `ReconciliationMismatch` → `needs_attention` (approve, retry, reject)
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Stage
     from domain.status import CompensationRecord, EscalationReason
 
+from workflows import evidence
 from workflows.calls import forward, must_complete
 from workflows.decisions import decided
 from workflows.escalation import escalate
@@ -45,6 +47,8 @@ _PLATFORM_OVERRIDABLE = ("from_plan", "app_id")
 
 async def run(state: RunState) -> None:
     enter(state, STAGE)
+    # The payment is confirmed: the ETA given now rests on the platform's current latency.
+    await evidence.at_payment_confirmed(state)
     order = state.order
     # From here to the end of the run, no other order of the account acts (`workflows.lease`).
     await hold_account(state)
