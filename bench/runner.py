@@ -102,9 +102,11 @@ async def run_bench(
                     )
         say(f"same account: {profile.same_account} orders of one account paid at once")
         result.same_account = await same_account_burst(client, "same-account", profile.same_account)
+        same = result.same_account
         say(
-            f"same account: {result.same_account.throughput_per_s:.1f} orders/s, all active in "
-            f"{result.same_account.total_s:.1f} s, in payment order"
+            f"same account: {same.throughput_per_s:.2f} orders/s, all active in "
+            f"{same.total_s:.1f} s, one at a time in request order; "
+            f"{same.payment_order_inverted_pairs} pairs granted against their payment order"
         )
         processes.stop(worker)
 

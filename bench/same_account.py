@@ -9,10 +9,15 @@ sent -> its result), the lease's wait (request -> grant, the queueing included) 
 (in the sagas and in the one entity).
 
 Checked from the histories, and a failure of the benchmark (`LeaseOrderViolation`), never a
-number: every order ends `active`; the entity granted the account in the order the requests
-reached it, each grant after the previous holder's release; the grant order is the order of the
-payments' confirmation (`paid_at`, the time each run recorded its payment, carried in its
-request); the orders activated (their runs completed) in grant order.
+number: every order ends `active`; the entity granted the account to each order once, in the
+order the requests reached it, each grant after the previous holder's release, with growing
+tokens; the orders activated (their runs completed) in grant order.
+
+Measured, not checked: how far the grant order is from the order of the payments' confirmation
+(`paid_at`, the time each run recorded its payment, carried in its request). Each run asks for
+the account right after its payment is confirmed, but the asks (activities) race to the entity:
+paid at once, orders reach it in an order a few hundred ms off their payments' (see
+bench/NOTES.md and docs/limitations.md).
 
 REAL-inproc, not REAL-http: the sandbox checks each order's `from_plan` against the account's
 plan of the moment, so orders of one account all starting from `basic` cannot all end active
@@ -74,7 +79,11 @@ class SameAccountResult:
     lease_wait_p99_ms: float
     saga_lease_events_per_order: float
     entity_events_per_order: float
-    entity_events: int
+    entity_events: int  # over all its runs
+    entity_runs: int  # 1 + its continues-as-new
+    # Grants against the payments' confirmation order (`PaymentOrder`): measured, not checked.
+    payment_order_inverted_pairs: int
+    payment_order_max_inversion_ms: float
 
 
 def burst_order(tag: str, n: int) -> UpgradeOrder:
@@ -109,13 +118,15 @@ def _payload(event_input: object, kind: type) -> object:
     return converter.from_payloads(event_input.payloads, [kind])[0]  # type: ignore[attr-defined]
 
 
-def _entity_log(history: WorkflowHistory) -> tuple[list[LeaseRequest], list[LeaseGrant], list[str]]:
-    """Requests, grants and releases (by order id) in the entity's history order; each release
-    and grant as event positions interleaved in `sequence`."""
+def _entity_log(
+    runs: list[WorkflowHistory],
+) -> tuple[list[LeaseRequest], list[LeaseGrant], list[str]]:
+    """Requests, grants, and grants and releases interleaved (`grant:<order>`,
+    `release:<order>`), in the order of the entity's histories."""
     requests: list[LeaseRequest] = []
     grants: list[LeaseGrant] = []
-    sequence: list[str] = []  # "grant:<order>" / "release:<order>" in history order
-    for event in history.events:
+    sequence: list[str] = []
+    for event in (event for history in runs for event in history.events):
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             signaled = event.workflow_execution_signaled_event_attributes
             if signaled.signal_name == REQUEST_SIGNAL:
@@ -132,6 +143,20 @@ def _entity_log(history: WorkflowHistory) -> tuple[list[LeaseRequest], list[Leas
     return requests, grants, sequence
 
 
+async def entity_histories(client: Client, entity_id: str) -> list[WorkflowHistory]:
+    """Every run of the account's entity, oldest first: it continues as new past its history
+    limit (the queue-position signals to the waiting orders make it grow with N squared)."""
+    runs: list[WorkflowHistory] = []
+    run_id: str | None = None
+    while True:
+        history = await client.get_workflow_handle(entity_id, run_id=run_id).fetch_history()
+        runs.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+        if run_id is None:
+            return runs[::-1]
+
+
 def _completed_at(history: WorkflowHistory) -> datetime:
     last = history.events[-1]
     if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
@@ -139,11 +164,36 @@ def _completed_at(history: WorkflowHistory) -> datetime:
     return last.event_time.ToDatetime(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class PaymentOrder:
+    """How far the grant order is from the order of the payments' confirmation (`paid_at`)."""
+
+    inverted_pairs: int  # (a granted before b) while b's payment was confirmed before a's
+    max_inversion_ms: float  # the largest paid_at gap of such a pair
+
+
+def payment_order(requests: list[LeaseRequest]) -> PaymentOrder:
+    """`requests` in grant order (checked equal to the order they reached the entity)."""
+    paid = []
+    for request in requests:
+        if request.paid_at is None:
+            raise LeaseOrderViolation(f"{request.run.order_id}: asked for the account unpaid")
+        paid.append(request.paid_at)
+    gaps = [
+        (paid[i] - paid[j]).total_seconds() * 1000
+        for i in range(len(paid))
+        for j in range(i + 1, len(paid))
+        if paid[j] < paid[i]
+    ]
+    return PaymentOrder(inverted_pairs=len(gaps), max_inversion_ms=max(gaps, default=0.0))
+
+
 def check_order(
-    orders: list[UpgradeOrder], entity: WorkflowHistory, completed: dict[str, datetime]
-) -> None:
+    orders: list[UpgradeOrder], entity: list[WorkflowHistory], completed: dict[str, datetime]
+) -> PaymentOrder:
     """Raise `LeaseOrderViolation` unless the account ran its orders one at a time, granted in
-    request order = payment order, activated in grant order."""
+    the order the requests reached it, activated in grant order; measure the grant order against
+    the payments' confirmation order."""
     requests, grants, sequence = _entity_log(entity)
     expected = sorted(o.order_id for o in orders)
     asked = [r.run.order_id for r in requests]
@@ -157,15 +207,10 @@ def check_order(
     one_at_a_time = [step for oid in granted for step in (f"grant:{oid}", f"release:{oid}")]
     if sequence != one_at_a_time:
         raise LeaseOrderViolation(f"grants and releases interleave: {sequence}")
-    paid = [r.paid_at for r in requests]
-    if any(p is None for p in paid) or paid != sorted(paid):  # type: ignore[type-var]
-        raise LeaseOrderViolation(
-            "granted out of payment order: "
-            + ", ".join(f"{r.run.order_id} paid {r.paid_at}" for r in requests)
-        )
     activated = sorted(completed, key=lambda oid: completed[oid])
     if activated != granted:
         raise LeaseOrderViolation(f"activated {activated}, granted {granted}")
+    return payment_order(requests)
 
 
 async def same_account_burst(client: Client, tag: str, count: int) -> SameAccountResult:
@@ -206,8 +251,9 @@ async def same_account_burst(client: Client, tag: str, count: int) -> SameAccoun
         waits.append(lease.wait_ms)
         events.append(lease.events)
     entity_id = lease_workflow_id(orders[0].account_id)
-    entity = await client.get_workflow_handle(entity_id).fetch_history()
-    check_order(orders, entity, completed)
+    entity = await entity_histories(client, entity_id)
+    paid_order = check_order(orders, entity, completed)
+    entity_events = sum(len(history.events) for history in entity)
     return SameAccountResult(
         orders=count,
         total_s=total,
@@ -217,6 +263,9 @@ async def same_account_burst(client: Client, tag: str, count: int) -> SameAccoun
         lease_wait_p50_ms=percentile(waits, 0.5),
         lease_wait_p99_ms=percentile(waits, 0.99),
         saga_lease_events_per_order=statistics.fmean(events),
-        entity_events_per_order=len(entity.events) / count,
-        entity_events=len(entity.events),
+        entity_events_per_order=entity_events / count,
+        entity_events=entity_events,
+        entity_runs=len(entity),
+        payment_order_inverted_pairs=paid_order.inverted_pairs,
+        payment_order_max_inversion_ms=paid_order.max_inversion_ms,
     )
