@@ -40,7 +40,8 @@ def _size(payloads: Payloads) -> int:
     return sum(len(p.data) for p in payloads.payloads)
 
 
-async def _wait_for_poll_timer(client: Client, workflow_id: str) -> None:
+async def wait_for_poll_timer(client: Client, workflow_id: str) -> None:
+    """Until the run waits for its payment (its first task started a timer)."""
     deadline = time.monotonic() + TIMER_WAIT_S
     handle = client.get_workflow_handle(workflow_id)
     while time.monotonic() < deadline:
@@ -54,7 +55,7 @@ async def _wait_for_poll_timer(client: Client, workflow_id: str) -> None:
 async def measure_saga_sizes(client: Client, order_id: str) -> SagaSizes:
     order = bench_order(order_id)
     await start_real(client, order, "REAL-inproc")
-    await _wait_for_poll_timer(client, order.workflow_id)
+    await wait_for_poll_timer(client, order.workflow_id)
     await upgrades.confirm_payment(client, notice_for(order))
     status = await upgrades.upgrade_status(client, order_id)
     query_bytes = len(pydantic_data_converter.payload_converter.to_payloads([status])[0].data)

@@ -37,6 +37,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from bench.calibrate import wait_for_poll_timer
 from bench.lease_cost import saga_lease
 from bench.measure import percentile
 from bench.variants import notice_for, start_real
@@ -61,7 +62,6 @@ SHAPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("basic", ("video.hd_720p",)),
 )
 START_CONCURRENCY = 8
-PARK_TIMEOUT_S = 60.0
 
 
 class LeaseOrderViolation(RuntimeError):
@@ -100,17 +100,6 @@ def burst_order(tag: str, n: int) -> UpgradeOrder:
         transaction_id=f"txn-{order_id}-pay-never",
         amount=catalog_price("basic", to_plan, features),
     )
-
-
-async def _waiting_for_payment(client: Client, order: UpgradeOrder) -> None:
-    deadline = time.monotonic() + PARK_TIMEOUT_S
-    handle = client.get_workflow_handle(order.workflow_id)
-    while time.monotonic() < deadline:
-        history = await handle.fetch_history()
-        if any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in history.events):
-            return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"{order.order_id}: not waiting for payment within {PARK_TIMEOUT_S:g}s")
 
 
 def _payload(event_input: object, kind: type) -> object:
@@ -220,7 +209,7 @@ async def same_account_burst(client: Client, tag: str, count: int) -> SameAccoun
     async def start(order: UpgradeOrder) -> None:
         async with gate:
             await start_real(client, order, VARIANT)
-            await _waiting_for_payment(client, order)
+            await wait_for_poll_timer(client, order.workflow_id)
 
     await asyncio.gather(*(start(order) for order in orders))
     latencies: list[float] = []
