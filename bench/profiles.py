@@ -2,9 +2,10 @@
 
 - `full` (`make bench`): 3 repetitions x 4 variants x concurrency 1, 16, 64; 30 orders of one
   account paid at once; scale 1k/5k/10k parked; a 2,000-notification burst; 300 upgrades with
-  the workflow cache off. About 30
-  minutes on 2 cores (measured on 2026-11-24; ~60 ms of worker CPU per REAL
-  upgrade, ~15 ms per parked one; docs/benchmarks.md records the measured duration).
+  the workflow cache off. About 30 minutes on 2 cores (measured on 2026-11-24, before the
+  account lease: ~60 ms of worker CPU per REAL upgrade, ~15 ms per parked one); the lease added
+  events to REAL and B3, the same-account burst and the lease's history reads, not yet timed in
+  a full run: docs/benchmarks.md records the measured duration.
 - `quick` (`make bench-quick`): one repetition, a few dozen upgrades per cell, 10 orders of one
   account, scale to 1,000, a 200-notification burst: about 2-3 minutes, for checking the
   harness, not for numbers.
