@@ -2,14 +2,20 @@
 
 - `bench-b2`: one no-op activity, then done (the figure other Temporal benchmarks quote).
 - `bench-b3`: a no-op workflow of the saga's exact shape on a normal `plan` upgrade (see the
-  history in docs/benchmarks.md): the first task upserts the stage and, unless the payment
-  notification has already arrived, polls the channel once and then waits on a durable timer
-  (the saga's 20 s "next payment poll" at time scale 1) for the `confirm_payment` update; then the
-  2 h activation-SLA timer starts, three calls run one after another, eight in parallel, four more
-  one after another, with the saga's eight search-attribute upserts at the same places; the SLA
-  timer is cancelled and the run returns. Every payload has the size the real saga's has
-  (`bench.shape`, measured from a real history), through the same pydantic data converter; the
-  `status` query answers with as many bytes as the real one.
+  history in docs/benchmarks.md). Its first task records as many `workflow.patched` markers as
+  the saga reads at its start (each with its search-attribute upsert) and upserts the stage;
+  unless the payment notification has already arrived, it starts the saga's two payment alarms
+  (deadline, expiry: cancelled once paid), polls the channel once and waits on a durable timer
+  (the saga's 20 s "next payment poll" at time scale 1) for the `confirm_payment` update. Then
+  the 2 h activation-SLA timer starts; on entering `reconciling` it asks for its account and
+  waits for the grant (`bench.baseline_lease`: the activity, the entity started by
+  signal-with-start, the `lease_granted` signal back); three calls run one after another, eight
+  in parallel, four more one after another (the propagation check between the start and the
+  cancel of the saga's 30 min re-push alarm), with the saga's eight search-attribute upserts at
+  the same places; the account is released (the `release` signal, awaited), the SLA timer is
+  cancelled and the run returns. Every payload has the size the real saga's has (`bench.shape`,
+  measured from a real history), through the same pydantic data converter; the `status` query
+  answers with as many bytes as the real one.
 
 Boundary: workflow code (deterministic, sandboxed); no business logic at all, on purpose.
 """
@@ -28,16 +34,21 @@ with workflow.unsafe.imports_passed_through():
         BEFORE_FANOUT,
         FANOUT,
         LATENCY_READ,
+        LEASE_REQUEST,
         PAYMENT_POLL,
         B3Input,
         Blob,
         BlobRequest,
         Exchange,
         blob,
+        lease_ask,
         request,
     )
+    from domain.lease import GRANTED_SIGNAL, RELEASE_SIGNAL
     from domain.steps import Activity
     from workflows import search_attributes as sa
+
+from bench.baseline_lease import b3_entity_id, lease_request
 
 B2_WORKFLOW = "bench-b2"
 B3_WORKFLOW = "bench-b3"
@@ -45,6 +56,10 @@ B3_WORKFLOW = "bench-b3"
 # The saga's own timers at time scale 1: the alipay poll interval and the activation SLA.
 PAYMENT_POLL_WAIT = timedelta(seconds=20)
 ACTIVATION_SLA = timedelta(hours=2)
+# The saga's payment alarms for an Alipay order: the 30 min deadline and the 7-day expiry.
+PAYMENT_ALARMS = (timedelta(minutes=30), timedelta(days=7))
+# The saga's alarm to re-push lagging regions: the `plan` propagation window's latest end.
+REPUSH_ALARM = timedelta(minutes=30)
 CALL_TIMEOUT = timedelta(seconds=30)
 
 
@@ -76,12 +91,16 @@ class SagaShaped:
     def __init__(self, input: B3Input) -> None:
         self._sizes = input.sizes
         self._paid = False
+        self._granted = False
         self._stage = 0
 
     @workflow.run
     async def run(self, input: B3Input) -> Blob:
+        for marker in range(self._sizes.patches):
+            workflow.patched(f"bench-b3-{marker}")
         self._upsert(escalated=True)
         if not self._paid:
+            alarms = [asyncio.ensure_future(workflow.sleep(after)) for after in PAYMENT_ALARMS]
             poll = asyncio.ensure_future(self._call(PAYMENT_POLL))
             await workflow.wait_condition(lambda: poll.done() or self._paid)
             if not poll.done():
@@ -89,12 +108,16 @@ class SagaShaped:
             elif not self._paid:
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(lambda: self._paid, timeout=PAYMENT_POLL_WAIT)
+            for alarm in alarms:
+                alarm.cancel()
         sla = asyncio.ensure_future(workflow.sleep(ACTIVATION_SLA))
         self._upsert(deadline=True)
         previous = None
         for name in BEFORE_FANOUT:
             if previous != LATENCY_READ:
                 self._upsert()  # reconciling, updating_billing, propagating (opened by a read)
+            if name == Activity.RECONCILE_ORDER:
+                await self._hold_account()
             await self._call(name)
             previous = name
         await asyncio.gather(*(self._call(FANOUT) for _ in range(self._sizes.fanout)))
@@ -102,7 +125,13 @@ class SagaShaped:
             # The saga enters `activating` after the check and `notifying` after the cache.
             if name in (Activity.ACTIVATE_ENTITLEMENTS, Activity.NOTIFY_CUSTOMER):
                 self._upsert()
+            if name == Activity.CHECK_PROPAGATION:
+                repush = asyncio.ensure_future(workflow.sleep(REPUSH_ALARM))
+                await self._call(name)
+                repush.cancel()
+                continue
             await self._call(name)
+        await self._release_account()
         sla.cancel()
         self._upsert()
         return blob(self._sizes.workflow.result_bytes)
@@ -110,6 +139,10 @@ class SagaShaped:
     @workflow.query(name="status")
     def status(self) -> Blob:
         return blob(self._sizes.query_bytes)
+
+    @workflow.signal(name=GRANTED_SIGNAL)
+    def lease_granted(self, grant: Blob) -> None:
+        self._granted = True
 
     @workflow.update(name="confirm_payment")
     def confirm_payment(self, notice: Blob) -> Blob:
@@ -127,6 +160,21 @@ class SagaShaped:
             blob_call, request(exchange), start_to_close_timeout=CALL_TIMEOUT, summary=name
         )
         return result
+
+    async def _hold_account(self) -> None:
+        info = workflow.info()
+        ask = lease_ask(
+            b3_entity_id(info.workflow_id), info.workflow_id, info.run_id, self._sizes.lease,
+            self._sizes.activities[LEASE_REQUEST].input_bytes,
+        )  # fmt: skip
+        await workflow.execute_activity(
+            lease_request, ask, start_to_close_timeout=CALL_TIMEOUT, summary=LEASE_REQUEST
+        )
+        await workflow.wait_condition(lambda: self._granted)
+
+    async def _release_account(self) -> None:
+        entity = workflow.get_external_workflow_handle(b3_entity_id(workflow.info().workflow_id))
+        await entity.signal(RELEASE_SIGNAL, blob(self._sizes.lease.release_bytes))
 
     def _upsert(self, *, escalated: bool = False, deadline: bool = False) -> None:
         # One upsert event per stage change, like the saga's; the values only need their types.

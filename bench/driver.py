@@ -4,7 +4,8 @@
 status → result) until `count` are done; throughput is count / wall time, latency is each
 upgrade's time from the start call to its result. The worker process's CPU seconds are read
 before and after (the worker serves nothing else meanwhile: variants run one at a time).
-A sample of the runs' histories gives events per upgrade and workflow-task latencies.
+A sample of the runs' histories gives events per upgrade and workflow-task latencies; a larger
+one, with each run's account entity, the account lease's events and wait (`bench.lease_cost`).
 
 Boundary: drives and measures one run; repetition, interleaving and reporting are elsewhere.
 """
@@ -16,10 +17,13 @@ from dataclasses import dataclass
 
 from temporalio.client import Client
 
+from bench.lease_cost import LeaseSample, lease_sample
 from bench.measure import ProcessProbe, history_stats, percentile
-from bench.variants import Variant, workflow_id
+from bench.variants import Variant, lease_entity_id, workflow_id
 
 HISTORY_SAMPLE = 8
+# Runs whose lease wait is read: enough for a p99 over the repetitions of a cell.
+LEASE_SAMPLE = 32
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class RunSample:
     events_per_upgrade: float
     activities_per_upgrade: float
     task_latencies_ms: list[float]
+    lease: LeaseSample
 
 
 async def run_sample(
@@ -46,6 +51,7 @@ async def run_sample(
     tag: str,
     worker: ProcessProbe,
     history_sample: int = HISTORY_SAMPLE,
+    lease_runs: int = LEASE_SAMPLE,
 ) -> RunSample:
     order_ids = [f"{tag}-{index:05d}" for index in range(count)]
     pending = iter(order_ids)
@@ -66,6 +72,14 @@ async def run_sample(
     step = max(count // history_sample, 1)
     sample = [workflow_id(variant.name, oid) for oid in itertools.islice(order_ids, 0, None, step)]
     stats = await history_stats(client, sample[:history_sample])
+    lease = LeaseSample()
+    if lease_runs and lease_entity_id(variant.name, order_ids[0]) is not None:
+        leased = order_ids[:: max(count // lease_runs, 1)][:lease_runs]
+        lease = await lease_sample(
+            client,
+            [workflow_id(variant.name, oid) for oid in leased],
+            [lease_entity_id(variant.name, oid) or "" for oid in leased],
+        )
     return RunSample(
         variant=variant.name,
         concurrency=concurrency,
@@ -78,4 +92,5 @@ async def run_sample(
         events_per_upgrade=stats.events_per_run,
         activities_per_upgrade=stats.activities_per_run,
         task_latencies_ms=stats.task_latencies_ms,
+        lease=lease,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.report_lease import LEASE_HEADERS, LEASE_METHOD, lease_rows, same_account_line
 from bench.scale import BURST_IN_FLIGHT
 
 METHOD = """\
@@ -21,7 +22,8 @@ METHOD = """\
   process, the **sandbox** (REAL-http) in a fourth.
 - **Variants.** *B2*: one no-op activity. *B3*: a no-op workflow of the saga's exact shape on a
   normal `plan` upgrade (`bench/baselines.py`): the payment poll and its 20 s timer unless the
-  notification came first, the 2 h SLA timer started and cancelled, three calls, an eight-way
+  notification came first, the 2 h SLA timer started and cancelled, the account lease's request,
+  grant and release (a no-op entity workflow per account), three calls, an eight-way
   fan-out, four calls, the saga's eight search-attribute upserts, the `confirm_payment` update and
   `status` query; every payload the size the real saga's has (measured from a real run's history
   at the start of each benchmark, "saga payload sizes" below), through the same pydantic data
@@ -104,6 +106,13 @@ def print_table(summary: dict[str, Any], console: Console | None = None) -> None
     for t in _kind(summary, "target"):
         targets.add_row(t["target"], t["measured"], "yes" if t["reached"] else "NO")
     console.print(targets)
+    lease = Table(title="account lease (per upgrade)")
+    for header in LEASE_HEADERS:
+        lease.add_column(header, justify="left" if header == "variant" else "right")
+    for row in lease_rows(summary["records"]):
+        lease.add_row(*row)
+    console.print(lease)
+    console.print(same_account_line(summary["records"]))
 
 
 def _md_table(headers: tuple[str, ...] | list[str], rows: list[list[str]]) -> str:
@@ -173,6 +182,16 @@ def markdown(summary: dict[str, Any], notes: str = "") -> str:
                 for t in _kind(summary, "target")
             ],
         ),
+        "",
+        "## Account lease",
+        "",
+        LEASE_METHOD,
+        "",
+        _md_table(LEASE_HEADERS, lease_rows(summary["records"])),
+        "",
+        "### Same-account burst",
+        "",
+        same_account_line(summary["records"]),
         "",
         "## Scale: upgrades parked in awaiting_payment",
         "",
@@ -250,7 +269,15 @@ def _saga_sizes(sizes: dict[str, Any]) -> str:
     ]  # fmt: skip
     for name, exchange in sizes["activities"].items():
         rows.append([name, str(exchange["input_bytes"]), str(exchange["result_bytes"])])
-    return _md_table(["payload", "in", "out"], rows)
+    lease = sizes["lease"]
+    rows += [
+        ["account entity: input / `request` signal", str(lease["entity_input_bytes"]),
+         str(lease["request_bytes"])],
+        ["`lease_granted` / `release` signals", str(lease["grant_bytes"]),
+         str(lease["release_bytes"])],
+    ]  # fmt: skip
+    table = _md_table(["payload", "in", "out"], rows)
+    return f"{table}\n\n`workflow.patched` markers at the run's start: {sizes['patches']}."
 
 
 def write_reports(summary: dict[str, Any], docs: Path, notes: str = "") -> tuple[Path, Path]:

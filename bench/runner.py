@@ -6,8 +6,9 @@
 3. Warm-up: a few upgrades of every variant (imports, sandbox module caches, connections).
 4. Throughput: for each repetition and concurrency, every variant in turn (B2, B3, REAL-inproc,
    REAL-http, B2, ...), so that machine noise hits all of them alike.
-5. Replay: a fresh worker process with the workflow cache off drives REAL-inproc.
-6. Scale: a fresh worker process (same settings) holds parked upgrades at each level; then the
+5. Same account: orders of one account, all paid at once, on REAL-inproc (`bench.same_account`).
+6. Replay: a fresh worker process with the workflow cache off drives REAL-inproc.
+7. Scale: a fresh worker process (same settings) holds parked upgrades at each level; then the
    burst of payment notifications to the first of them.
 
 Boundary: sequencing only; measuring is in `bench.driver` / `bench.scale`, reporting in
@@ -28,6 +29,7 @@ from bench.driver import RunSample, run_sample
 from bench.measure import ProcessProbe
 from bench.processes import Processes
 from bench.profiles import Profile
+from bench.same_account import SameAccountResult, same_account_burst
 from bench.scale import BurstResult, ScaleLevel, burst, park, replay
 from bench.shape import SagaSizes
 from bench.variants import variants
@@ -45,6 +47,7 @@ class BenchResult:
     replay: RunSample | None = None
     levels: list[ScaleLevel] = field(default_factory=list)
     burst: BurstResult | None = None
+    same_account: SameAccountResult | None = None
     duration_s: float = 0.0
 
 
@@ -81,7 +84,7 @@ async def run_bench(
         for variant in variant_list:
             await run_sample(
                 client, variant, concurrency=2, count=profile.warmup_upgrades,
-                tag=f"warmup-{variant.name}", worker=probe, history_sample=1,
+                tag=f"warmup-{variant.name}", worker=probe, history_sample=1, lease_runs=0,
             )  # fmt: skip
         for repetition in range(1, profile.repetitions + 1):
             for concurrency, count in profile.upgrades.items():
@@ -97,6 +100,14 @@ async def run_bench(
                         f"p99 {sample.p99_ms:7.1f} ms  cpu {sample.cpu_s_per_upgrade * 1000:6.1f} "
                         f"ms/upgrade  {sample.events_per_upgrade:.0f} events"
                     )
+        say(f"same account: {profile.same_account} orders of one account paid at once")
+        result.same_account = await same_account_burst(client, "same-account", profile.same_account)
+        same = result.same_account
+        say(
+            f"same account: {same.throughput_per_s:.2f} orders/s, all active in "
+            f"{same.total_s:.1f} s, one at a time in request order; "
+            f"{same.payment_order_inverted_pairs} pairs granted against their payment order"
+        )
         processes.stop(worker)
 
         say("replay: REAL-inproc with the workflow cache off")

@@ -5,11 +5,14 @@ max beside it. Ratios REAL/B3 divide medians. The targets are those of issue 5, 
 medians: REAL-inproc throughput at the highest concurrency >= 0.85 x B3; p50 <= 1.15 x B3 and
 worker CPU per upgrade <= 1.3 x B3 at every concurrency; worker RSS at the largest parked level
 <= 1.2 x at the smallest; replay p99 task latency well under Temporal's 2 s deadlock limit
-(here: under 1 s).
+(here: under 1 s). The account lease's cost (`lease` records: its events in the saga and in the
+account's entity, its wait, per variant and concurrency, pooled over the repetitions) and the
+same-account burst (`same-account`) are reported beside them.
 
 Boundary: arithmetic on results; no I/O.
 """
 
+import statistics
 from dataclasses import asdict
 from typing import Any
 
@@ -66,6 +69,37 @@ def ratios(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def lease_records(
+    samples: list[RunSample], throughput: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    cells: dict[tuple[str, int], list[RunSample]] = {}
+    for sample in samples:
+        if sample.lease.waits_ms:
+            cells.setdefault((sample.variant, sample.concurrency), []).append(sample)
+    records = []
+    for (variant, concurrency), runs in cells.items():
+        waits = [ms for run in runs for ms in run.lease.waits_ms]
+        upgrade_p50 = _cell(throughput, variant, concurrency)["p50_ms"]
+        records.append(
+            {
+                "kind": "lease",
+                "variant": variant,
+                "concurrency": concurrency,
+                "upgrades_sampled": len(waits),
+                "saga_events_per_upgrade": statistics.fmean(
+                    n for run in runs for n in run.lease.saga_events
+                ),
+                "entity_events_per_upgrade": statistics.fmean(
+                    n for run in runs for n in run.lease.entity_events
+                ),
+                "wait_p50_ms": percentile(waits, 0.5),
+                "wait_p99_ms": percentile(waits, 0.99),
+                "wait_p50_share_of_upgrade_p50": percentile(waits, 0.5) / upgrade_p50,
+            }
+        )
+    return records
 
 
 def scale_records(result: BenchResult) -> list[dict[str, Any]]:
@@ -168,7 +202,7 @@ def targets(
 def summarize(result: BenchResult, machine: dict[str, Any]) -> dict[str, Any]:
     records = throughput_records(result.samples)
     replay = replay_record(result)
-    assert result.burst is not None
+    assert result.burst is not None and result.same_account is not None
     return {
         "mode": result.profile.name,
         "duration_s": result.duration_s,
@@ -183,6 +217,8 @@ def summarize(result: BenchResult, machine: dict[str, Any]) -> dict[str, Any]:
         "records": [
             *records,
             *ratios(records),
+            *lease_records(result.samples, records),
+            {"kind": "same-account", **asdict(result.same_account)},
             *scale_records(result),
             {"kind": "burst", **asdict(result.burst)},
             replay,

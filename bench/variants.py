@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from bench.baseline_lease import b3_entity_id
 from bench.baselines import OneActivity, SagaShaped
 from bench.shape import SagaSizes, b3_input, blob
 from bench.worker_process import task_queue
 from client import upgrades
+from domain.lease import lease_workflow_id
 from domain.models import PaymentMethod, PaymentNotice, UpgradeOrder, catalog_price
 
 Drive = Callable[[Client, str], Awaitable[None]]
@@ -108,6 +110,15 @@ def workflow_id(variant: str, order_id: str) -> str:
     if variant == "B3":
         return f"b3-{order_id}"
     return bench_order(order_id).workflow_id
+
+
+def lease_entity_id(variant: str, order_id: str) -> str | None:
+    """The account entity that `order_id`'s run asked for its account (None: B2 has no lease)."""
+    if variant == "B2":
+        return None
+    if variant == "B3":
+        return b3_entity_id(workflow_id(variant, order_id))
+    return lease_workflow_id(bench_order(order_id).account_id)
 
 
 @dataclass(frozen=True)

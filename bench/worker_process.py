@@ -7,7 +7,8 @@ around each run. Logging is the production setup (JSON lines on stdout, which th
 to a file). Prints `ready` once every worker polls; SIGTERM stops it.
 
 Boundary: wiring only; the settings are `WORKER_OPTIONS` (recorded in the report), the workflows
-and activities come from `bench.baselines`, `bench.instant_platform` and the saga's own modules.
+and activities come from `bench.baselines` (B3's account entity: `bench.baseline_lease`),
+`bench.instant_platform` and the saga's own modules.
 """
 
 import argparse
@@ -22,6 +23,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities, create_platform_client
+from bench.baseline_lease import LeaseShaped, lease_request
 from bench.baselines import OneActivity, SagaShaped, blob_call, noop
 from bench.instant_platform import instant_activities
 from service.logging import configure_logging
@@ -79,7 +81,7 @@ async def serve(args: argparse.Namespace) -> int:
     platform = create_platform_client(Settings(platform_url=args.platform_url))
     catalogue: dict[str, tuple[list[type], list[Callable[..., Any]]]] = {
         "B2": ([OneActivity], [noop]),
-        "B3": ([SagaShaped], [blob_call]),
+        "B3": ([SagaShaped, LeaseShaped], [blob_call, lease_request]),
         "REAL-inproc": (WORKFLOWS, instant_activities()),
         "REAL-http": (WORKFLOWS, build_activities(platform)),
     }
