@@ -1,12 +1,12 @@
 """The account lease: orders of one account apply their changes one at a time.
 
 A per-account entity workflow (`lease_workflow_id`: `account-ak1-<hash of the account id>`,
-type `account-lease`) keeps a queue of the
-runs that asked for the account, in the order they asked (each asks right after its payment was
-confirmed, so: payment order), grants the account to one run at a time with a monotonic fencing
-token, and takes it back when the run releases it or closes in any way (completed, failed,
-cancelled, terminated: it watches the holder). Waiting for payment stays parallel: a run asks only
-once it is paid.
+type `account-lease`) keeps a queue of the runs that asked for the account, in the order their
+payments were confirmed (`paid_at`; the asks are concurrent activities that can reach the entity
+in another order), grants the account to one run at a time with a monotonic fencing token, and
+takes it back when the run releases it or closes in any way (completed, failed, cancelled,
+terminated: it watches the holder). Waiting for payment stays parallel: a run asks only once it
+is paid.
 
 The names and messages shared by the saga (which asks, waits and releases), the activity that
 asks (a signal-with-start: the entity may not exist yet) and the entity itself.
@@ -52,6 +52,23 @@ class LeaseRequest(Frozen):
     # How often the entity checks that this run, once holding, is still running (policy time
     # divided by the run's time scale, like every delay).
     check_every_s: float = 300.0
+
+
+def in_payment_order(queue: list[LeaseRequest], request: LeaseRequest) -> list[LeaseRequest]:
+    """`queue` with `request` placed after every request paid no later than it (so equal times
+    keep their arrival order); a request with no `paid_at` (asked by code from before it was sent)
+    goes last, and nothing is placed ahead of one."""
+    if request.paid_at is None:
+        return [*queue, request]
+    # Not ahead of a request whose payment time is unknown: it keeps its place by arrival.
+    after = max((i + 1 for i, waiting in enumerate(queue) if waiting.paid_at is None), default=0)
+    at = len(queue)
+    for index in range(after, len(queue)):
+        paid_at = queue[index].paid_at
+        if paid_at is not None and paid_at > request.paid_at:
+            at = index
+            break
+    return [*queue[:at], request, *queue[at:]]
 
 
 class LeaseRelease(Frozen):

@@ -1,9 +1,13 @@
 """The `account-lease` entity workflow: one per account (`account-ak1-<hash of the account id>`,
 `domain.lease.lease_workflow_id`), granting the
-account to one paid order at a time, in the order they asked, with a monotonic fencing token.
+account to one paid order at a time, in the order their payments were confirmed, with a monotonic
+fencing token.
 
-- `request` (signal; sent with signal-with-start by `activities.lease`): queue a run. Duplicates of
-  a run queued, holding or done are ignored.
+- `request` (signal; sent with signal-with-start by `activities.lease`): queue a run, in payment
+  order (`paid_at`: the asks are concurrent activities, so they can arrive in another order;
+  patch `lease-queue-by-payment`, before it: arrival order). Duplicates of a run queued, holding
+  or done are ignored. The account goes to the earliest payment among the runs that have asked
+  when it is free: a run paid earlier whose ask lands after a grant waits for the next one.
 - `release` (signal, from the holder's saga when it is `active` or fully compensated; or from a
   waiting run that ends, withdrawing its request).
 - Grants and queue positions are sent to the runs as signals (`lease_granted`, `lease_queued`).
@@ -40,8 +44,14 @@ with workflow.unsafe.imports_passed_through():
         LeaseRelease,
         LeaseRequest,
         RunRef,
+        in_payment_order,
     )
     from domain.moments import clock
+
+# Deploy marker: requests queue in payment order (before it, in arrival order). Read on the first
+# request a run receives and kept for the run (`workflow.patched` is memoised per run), so an
+# entity started by earlier code keeps arrival order until it continues as new.
+QUEUE_BY_PAYMENT = "lease-queue-by-payment"
 
 # Continue as new past this many events (each grant costs about ten).
 HISTORY_LIMIT = 2_000
@@ -94,7 +104,10 @@ class AccountLease:
             known.append(self._holder.run.run_id)
         if run_id in known:
             return
-        self._queue.append(request)
+        if workflow.patched(QUEUE_BY_PAYMENT):
+            self._queue = in_payment_order(self._queue, request)
+        else:
+            self._queue.append(request)
         self._changed = True
 
     @workflow.signal(name=RELEASE_SIGNAL)

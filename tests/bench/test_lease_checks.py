@@ -82,17 +82,20 @@ def test_in_order_passes_and_measures_no_inversion() -> None:
     assert (measured.inverted_pairs, measured.max_inversion_ms) == (0, 0.0)
 
 
-def test_requests_out_of_payment_order_are_measured_not_refused() -> None:
-    # Order 2 was paid first but its ask reached the entity last: the ask race, measured.
-    history = entity(*one_at_a_time((0, 1, 2), (10, 30, 0)))
-    measured = check_order(ORDERS, history, completed(0, 1, 2))
-    assert (measured.inverted_pairs, measured.max_inversion_ms) == (2, 30.0)
+def test_an_earlier_payment_asking_after_a_grant_is_measured_not_refused() -> None:
+    # Order 0 (paid at 10 ms) asked first and holds; order 2, paid at 0 ms, asked after that
+    # grant (the ask race), then goes before order 1 (paid later): one pair measured, no violation.
+    events = [request(0, 10), grant(0, 1), request(1, 30), request(2, 0), release(0)]
+    events += [grant(2, 2), release(2), grant(1, 3), release(1)]
+    measured = check_order(ORDERS, entity(*events), completed(0, 2, 1))
+    assert (measured.inverted_pairs, measured.max_inversion_ms) == (1, 10.0)
 
 
-def test_a_grant_out_of_request_order_fails() -> None:
+def test_a_grant_past_an_earlier_payment_waiting_fails() -> None:
+    # All three asked before the first grant: it must go to order 0, paid first.
     events = [request(0, 0), request(1, 1), request(2, 2)]
     events += [grant(1, 1), release(1), grant(0, 2), release(0), grant(2, 3), release(2)]
-    with pytest.raises(LeaseOrderViolation, match="not in request order"):
+    with pytest.raises(LeaseOrderViolation, match="paid earlier was waiting"):
         check_order(ORDERS, entity(*events), completed(1, 0, 2))
 
 
