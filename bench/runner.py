@@ -105,7 +105,7 @@ async def run_bench(
         same = result.same_account
         say(
             f"same account: {same.throughput_per_s:.2f} orders/s, all active in "
-            f"{same.total_s:.1f} s, one at a time in request order; "
+            f"{same.total_s:.1f} s, one at a time, each grant to the earliest payment waiting; "
             f"{same.payment_order_inverted_pairs} pairs granted against their payment order"
         )
         processes.stop(worker)
