@@ -80,7 +80,7 @@ def estimate_eta(
     return Eta(earliest=earliest, latest=latest, basis="; ".join(parts))
 
 
-class RunFacts(Frozen):
+class EtaFacts(Frozen):
     """What the run knows beside the policy, for `revise`."""
 
     stage: Stage
@@ -97,9 +97,18 @@ class RunFacts(Frozen):
     sla_at: datetime | None = None
     # Failed attempts in the current stage: a call stage with none is a call still in flight.
     attempts: int = 0
+    # How long after a region applies the run may see it: its check interval when it sleeps on a
+    # timer between checks, 0 when a check waits inside the call. The windows say when the
+    # platform applies; the run (and so `active`) follows only at its next look.
+    sight_lag: timedelta = _ZERO
 
 
-def _looking_at(facts: RunFacts) -> str:
+def _seen(window: Window, facts: EtaFacts) -> Window:
+    """A propagation window as the run sees it: up to one check interval later."""
+    return Window(earliest=window.earliest, latest=window.latest + facts.sight_lag)
+
+
+def _looking_at(facts: EtaFacts) -> str:
     ticket = facts.ticket
     if ticket is not None:
         opened = _on(ticket.opened_at)
@@ -114,7 +123,7 @@ def _on(moment: datetime) -> str:
 
 
 def _windows(
-    policy_window: Window, facts: RunFacts, now: datetime
+    policy_window: Window, facts: EtaFacts, now: datetime
 ) -> tuple[list[tuple[Window, str]], list[str]]:
     """The windows the current stage may end in, best evidence first, and the evidence words."""
     evidence: list[str] = []
@@ -127,8 +136,11 @@ def _windows(
         measured = facts.latency.window(facts.change_kinds)
         if measured is not None:
             evidence.append(facts.latency.words())
-            candidates.append((measured, _PLATFORM))
-    candidates.append((policy_window, "its typical window"))
+            candidates.append((_seen(measured, facts), _PLATFORM))
+    if facts.stage is Stage.PROPAGATING:
+        candidates.append((_seen(policy_window, facts), "its typical window"))
+    else:
+        candidates.append((policy_window, "its typical window"))
     if facts.stage in _CALLS and facts.attempts == 0:
         # A call with no failure yet is in flight: it answers within a window of its own from now.
         elapsed = max(now - facts.stage_started_at, _ZERO)
@@ -136,7 +148,7 @@ def _windows(
     return candidates, evidence
 
 
-def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: datetime) -> Eta:
+def revise(policy: OrderPolicy, payment_label: str, facts: EtaFacts, now: datetime) -> Eta:
     """The ETA of a run in a forward stage: `latest` is None or never before `now`."""
     plan = remaining_plan(policy, payment_label)
     stages = [s for s, _, _ in plan]
@@ -161,8 +173,9 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
             for i, (s, w, lbl) in enumerate(ahead)
         ]
     _, policy_window, label = ahead[0]
-    rest_earliest = sum((w.earliest for _, w, _ in ahead[1:]), _ZERO)
-    rest_latest = sum((w.latest for _, w, _ in ahead[1:]), _ZERO)
+    rest = [_seen(w, facts) if s is Stage.PROPAGATING else w for s, w, _ in ahead[1:]]
+    rest_earliest = sum((w.earliest for w in rest), _ZERO)
+    rest_latest = sum((w.latest for w in rest), _ZERO)
     elapsed = max(now - facts.stage_started_at, _ZERO)
     candidates, evidence = _windows(policy_window, facts, now)
     # The first window the stage can still end in; none: nothing supports an estimate.
@@ -175,7 +188,7 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
     parts = [_window_text(label, window)]
     if usable is not None and usable[1] != "its typical window":
         parts[0] += f" ({usable[1]})"
-    parts += [_window_text(lbl, w) for _, w, lbl in ahead[1:]]
+    parts += [_window_text(lbl, w) for (_, _, lbl), w in zip(ahead[1:], rest, strict=True)]
     earliest = now + max(window.earliest - elapsed, _ZERO) + rest_earliest
     latest = now + max(window.latest - elapsed, _ZERO) + rest_latest if usable else None
     overdue = elapsed - policy_window.latest if elapsed > policy_window.latest else None
@@ -205,7 +218,7 @@ def revise(policy: OrderPolicy, payment_label: str, facts: RunFacts, now: dateti
 
 
 def _why_not(
-    label: str, elapsed: timedelta, facts: RunFacts, candidates: list[tuple[Window, str]]
+    label: str, elapsed: timedelta, facts: EtaFacts, candidates: list[tuple[Window, str]]
 ) -> str:
     platform = [w.latest for w, why in candidates if why == _PLATFORM]
     if facts.stage is Stage.PROPAGATING:

@@ -35,6 +35,9 @@ APPROVE_STILL_RECONCILES = "approve-still-reconciles"
 # best effort) when the payment is confirmed, when propagation starts and at each propagation
 # check, and the `ActivationEta` search attribute follows the revised ETA (`workflows.evidence`).
 ETA_FROM_EVIDENCE = "eta-from-evidence"
+# The ETA's latest end of propagation includes the run's own check interval (`visibility`): it
+# changes the `ActivationEta` values a run upserts, so runs started before keep theirs.
+ETA_SIGHT_LAG = "eta-sight-lag"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Safety:
     unpaid_reads_channel_once_more: bool = False
     approve_still_reconciles: bool = False
     eta_from_evidence: bool = False
+    eta_sight_lag: bool = False
 
 
 def read() -> Safety:
@@ -60,4 +64,5 @@ def read() -> Safety:
         unpaid_reads_channel_once_more=workflow.patched(UNPAID_READS_CHANNEL_ONCE_MORE),
         approve_still_reconciles=workflow.patched(APPROVE_STILL_RECONCILES),
         eta_from_evidence=workflow.patched(ETA_FROM_EVIDENCE),
+        eta_sight_lag=workflow.patched(ETA_SIGHT_LAG),
     )

@@ -5,18 +5,20 @@ Reads the state and writes only visibility (search attribute upserts, current de
 stage lives here because it is recorded and published at once.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from domain.eta import RunFacts, estimate_eta, revise
+    from domain.eta import EtaFacts, estimate_eta, revise
     from domain.moments import clock
     from domain.stages import Stage
     from domain.status import Escalation, Eta, StageRecord, UpgradeStatus
 
 from workflows import search_attributes as sa
+from workflows.calls import inline
 from workflows.details import details_markdown
 from workflows.state import RunState
 
@@ -62,9 +64,9 @@ def _open_ticket(state: RunState) -> Escalation | None:
     return open_ones[-1] if open_ones else None
 
 
-def _facts(state: RunState, record: StageRecord) -> RunFacts:
+def _facts(state: RunState, record: StageRecord) -> EtaFacts:
     regions = state.regions.values()
-    return RunFacts(
+    return EtaFacts(
         stage=record.stage,
         stage_started_at=record.started_at,
         change_kinds=tuple(str(k) for k in state.input.change_kinds),
@@ -75,7 +77,17 @@ def _facts(state: RunState, record: StageRecord) -> RunFacts:
         attention_id=state.attention_id(),
         sla_at=None if state.sla_fired else state.activation_deadline,
         attempts=record.attempts,
+        sight_lag=_sight_lag(state),
     )
+
+
+def _sight_lag(state: RunState) -> timedelta:
+    """How late the run may see a region apply: the sleep between two propagation checks (a check
+    that waits inside the call sees it at once). 0 for runs started before the patch."""
+    if not state.safety.eta_sight_lag:
+        return timedelta(0)
+    interval = state.policy.check_interval(state.policy.propagation)
+    return timedelta(0) if inline(interval) else interval
 
 
 def _needs_attention(state: RunState) -> Eta:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.eta import RunFacts, revise
+from domain.eta import EtaFacts, revise
 from domain.policy import OrderPolicy, resolve_policy
 from domain.stages import Stage
 from domain.status import Escalation, EscalationReason, Severity
@@ -20,7 +20,7 @@ def policy() -> OrderPolicy:
     return resolve_policy(make_order(), NOW)  # alipay, plan: propagation 15-30 min
 
 
-def propagating(minutes_in: float, **facts: object) -> RunFacts:
+def propagating(minutes_in: float, **facts: object) -> EtaFacts:
     data: dict[str, object] = {
         "stage": Stage.PROPAGATING,
         "stage_started_at": NOW - minutes_in * MIN,
@@ -29,7 +29,7 @@ def propagating(minutes_in: float, **facts: object) -> RunFacts:
         "regions_total": 8,
     }
     data.update(facts)
-    return RunFacts.model_validate(data)
+    return EtaFacts.model_validate(data)
 
 
 def test_on_time_without_evidence_is_the_policy_window() -> None:
@@ -95,7 +95,7 @@ def test_every_region_applied_leaves_only_the_stages_ahead() -> None:
 
 
 def test_a_failing_call_past_its_window_cannot_be_estimated() -> None:
-    facts = RunFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN, attempts=2)
+    facts = EtaFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN, attempts=2)
     eta = revise(policy(), "alipay", facts, NOW)
     assert eta.latest is None
     assert eta.no_estimate == (
@@ -104,7 +104,7 @@ def test_a_failing_call_past_its_window_cannot_be_estimated() -> None:
 
 
 def test_a_call_in_flight_without_failure_is_late_but_revised_to_its_own_window() -> None:
-    facts = RunFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN)
+    facts = EtaFacts(stage=Stage.UPDATING_BILLING, stage_started_at=NOW - 5 * MIN)
     eta = revise(policy(), "alipay", facts, NOW)
     # The call's own minute from now, then propagation 15-30, activation, notification.
     assert eta.earliest == NOW + 15 * MIN and eta.latest == NOW + 33 * MIN
@@ -114,13 +114,13 @@ def test_a_call_in_flight_without_failure_is_late_but_revised_to_its_own_window(
 
 def test_an_allocation_past_its_window_cannot_be_estimated() -> None:
     order_policy = resolve_policy(make_order(features=("ai.conversational_multimodal",)), NOW)
-    facts = RunFacts(stage=Stage.ALLOCATING_RESOURCES, stage_started_at=NOW - 40 * MIN)
+    facts = EtaFacts(stage=Stage.ALLOCATING_RESOURCES, stage_started_at=NOW - 40 * MIN)
     eta = revise(order_policy, "alipay", facts, NOW)
     assert eta.latest is None and eta.overdue_s == pytest.approx(10 * 60)
 
 
 def test_before_propagation_the_latency_of_now_stands_for_it() -> None:
-    facts = RunFacts(
+    facts = EtaFacts(
         stage=Stage.RECONCILING,
         stage_started_at=NOW,
         change_kinds=("plan",),
@@ -130,3 +130,32 @@ def test_before_propagation_the_latency_of_now_stands_for_it() -> None:
     # reconcile 0-1, billing 0-1, propagation 38.4-45 (the platform's), activation, notification.
     assert eta.earliest == NOW + 38.4 * MIN
     assert eta.latest == NOW + 49 * MIN
+
+
+def test_the_runs_check_interval_widens_only_the_latest_end_of_propagation() -> None:
+    # The run sees a region applied at its next check: up to one interval after the platform.
+    lag = 6 * MIN
+    latency = fake_latency(1.0)  # plan: 19.2-22.5 min
+    during = revise(policy(), "alipay", propagating(10, latency=latency, sight_lag=lag), NOW)
+    assert during.earliest == NOW + 9.2 * MIN
+    assert during.latest == NOW + (22.5 - 10 + 6 + 2) * MIN
+    before = EtaFacts(
+        stage=Stage.RECONCILING,
+        stage_started_at=NOW,
+        change_kinds=("plan",),
+        latency=latency,
+        sight_lag=lag,
+    )
+    ahead = revise(policy(), "alipay", before, NOW)
+    assert ahead.earliest == NOW + 19.2 * MIN
+    assert ahead.latest == NOW + (1 + 1 + 22.5 + 6 + 1 + 1) * MIN
+    # Late is measured against the typical window, not the window widened by the lag.
+    late = revise(policy(), "alipay", propagating(33, sight_lag=lag), NOW)
+    assert late.overdue_s == pytest.approx(3 * 60)
+    assert late.latest == NOW + (36 - 33 + 2) * MIN
+
+
+def test_the_lag_does_not_apply_to_a_call_stage() -> None:
+    facts = EtaFacts(stage=Stage.ACTIVATING, stage_started_at=NOW, sight_lag=6 * MIN)
+    eta = revise(policy(), "alipay", facts, NOW)
+    assert eta.latest == NOW + 2 * MIN

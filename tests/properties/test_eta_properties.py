@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.eta import RunFacts, revise
+from domain.eta import EtaFacts, revise
 from domain.policy import resolve_policy
 from domain.stages import FORWARD_STAGES, Stage
 from tests.properties.counts import tally
@@ -31,7 +31,7 @@ def test_latest_is_never_before_now_and_lateness_is_never_silent(
 ) -> None:
     tally("eta never in the past")
     policy = resolve_policy(make_order(payment_method=method), NOW, scale)
-    facts = RunFacts(
+    facts = EtaFacts(
         stage=stage,
         stage_started_at=NOW - timedelta(seconds=spent_s),
         change_kinds=("plan",),

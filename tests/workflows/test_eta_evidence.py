@@ -62,7 +62,12 @@ async def test_under_load_a_late_propagation_says_so_and_revises_from_the_latenc
         assert "nobody yet: a ticket opens at" in (eta.late or "").lower()
         assert "Revised: by " in (eta.late or "")
         final = await handle.result()
+    await record_histories(ts_env.client, handle, "sight-lag-under-load")
     assert final.stage is Stage.ACTIVE
+    # The interval given at propagation start: the platform's 45 min, then the run's own check
+    # interval (1.5 min: it sees a region applied at its next look), activation and notification.
+    propagating = next(r for r in final.stages if r.stage is Stage.PROPAGATING)
+    assert given.latest == propagating.started_at + (45 + 1.5 + 1 + 1) * MINUTE
     # The activation fell inside the intervals given at payment and when propagation started.
     at_payment = final.eta_at_payment
     assert final.finished_at is not None and at_payment is not None
@@ -80,14 +85,17 @@ async def test_a_lag_past_what_the_latency_explains_gives_no_estimate_then_names
     order = make_order("ORD-ETA-LAG")
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
+        # Past the policy's 30 min the run is late; past 31.5 min (its next check included)
+        # nothing explains the delay.
         silent = await until(
             ts_env,
             handle,
-            lambda s: s.eta.overdue_s is not None,
-            "the propagation running late",
+            lambda s: s.eta.no_estimate is not None,
+            "the propagation late past every window",
             steps_of=MINUTE,
         )
         never_in_the_past(silent)
+        assert silent.eta.overdue_s is not None and silent.eta.overdue_s >= 90
         assert silent.eta.latest is None and silent.eta.earliest is not None
         assert "does not explain the delay" in (silent.eta.no_estimate or "")
         assert "No estimate is possible" in (silent.eta.late or "")
