@@ -66,7 +66,10 @@ OVER_PAYMENT = Decimal("1.00")
 # propagation 15-30 and 60-120 min), so that a normal capability upgrade (allocation, advanced
 # config and the calls in between) stays inside the 2 h activation SLA even at 3600x, where the
 # orchestration's own milliseconds count as minutes. Only `lag` breaches it and needs re-pushes.
-ALLOCATION_DELAYS = DelayRange(timedelta(minutes=5), timedelta(minutes=10))
+# Allocation was 5-10 min until 2026-12-03: faster than the policy's earliest, so the ETA (the
+# policy's window for allocation: no evidence of the scheduler's own) began too late for every
+# capability order (`python -m bench eta` counted them as misses).
+ALLOCATION_DELAYS = DelayRange(timedelta(minutes=10), timedelta(minutes=15))
 BASIC_PROPAGATION = DelayRange(timedelta(minutes=15), timedelta(minutes=22.5))
 ADVANCED_PROPAGATION = DelayRange(timedelta(minutes=50), timedelta(minutes=65))
 LAG_PROPAGATION = timedelta(hours=3)
