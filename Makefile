@@ -63,9 +63,9 @@ histories-time-skipping: venv
 test-exit-codes: venv
 	UPGRADE_EXIT_CODE_LOOP=1 $(BIN)/python -m pytest tests/security/test_exit_codes.py -q -s
 
-# The benchmark (docs/benchmarks.md, docs/benchmarks.json): ~30 min on 2 cores, best on a quiet
+# The benchmark (docs/benchmarks.md, docs/benchmarks.json): over an hour on 2 cores, best on a quiet
 # machine; bench-quick (~2-3 min) checks the harness and writes the same files from a small run.
-# Then the ETA calibration (`python -m bench eta`, ~7 min), merged into the same two files.
+# Then the ETA calibration (`python -m bench eta`, ~10 min), merged into the same two files.
 bench: venv
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench eta

@@ -43,6 +43,10 @@ def records(result: EtaResult) -> list[dict[str, Any]]:
     return out
 
 
+def _rounds(rounds: int) -> str:
+    return "a batch of " if rounds == 1 else f"{rounds} rounds of "
+
+
 def _verdicts(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     by_variant = {r["variant"]: r for r in rows}
@@ -78,8 +82,9 @@ def section(result: EtaResult, rows: list[dict[str, Any]]) -> str:
             "",
             f"`python -m bench eta` ({result.profile.name}, time scale "
             f"{result.profile.time_scale:g}x, {result.duration_s / 60:.1f} min, {failed} upgrades "
-            "failed): a batch of every payment method x change kind per condition, arriving one "
-            "after another, on a fresh dev server, sandbox and worker each (`bench/eta.py`). "
+            f"failed): {_rounds(result.profile.rounds)}every payment method x change kind per "
+            "condition, arriving one after another, on a fresh dev server, sandbox and worker each "
+            "(`bench/eta.py`). "
             "*Coverage*: the share of upgrades whose activation fell inside the interval given "
             "when the payment was confirmed / when propagation started (as the run kept it in its "
             "status); *width* in policy time. `-static`: the policy table's interval at the same "
