@@ -40,9 +40,12 @@ BURST_ATTEMPTS = 5
 BURST_CALL_TIMEOUT_S = 60.0
 BURST_WAITS_IN_FLIGHT = 200
 # How long the parked runs may take to reach their first timer: a bound on a broken run, not a
-# measurement. 120 s ran out at the 10,000 level once every run also starts its payment deadline
-# and expiry alarms (`workflows/alarms.py`): more work for the server per parked run.
-SETTLE_TIMEOUT_S = 600.0
+# measurement, so it grows with the runs started in the step. A fixed bound ran out twice as the
+# first tasks grew: 120 s at the 10,000 level once every run started its payment alarms
+# (`workflows/alarms.py`), 600 s on 2026-12-03 with the lease and ETA reads (5,000 runs started
+# in one step, ~0.2 s of worker CPU each on a 2-core machine shared with the server).
+SETTLE_BASE_S = 300.0
+SETTLE_S_PER_RUN = 0.5
 SETTLE_PAUSE_S = 2.0
 
 
@@ -83,12 +86,20 @@ async def _parked(client: Client, order_id: str) -> bool:
     return any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in history.events)
 
 
-async def _settle(client: Client, tag: str, last: int) -> None:
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+def settle_timeout_s(new_runs: int) -> float:
+    return SETTLE_BASE_S + SETTLE_S_PER_RUN * new_runs
+
+
+async def _settle(client: Client, tag: str, first: int, last: int) -> None:
+    timeout_s = settle_timeout_s(last - first)
+    deadline = time.monotonic() + timeout_s
     tail = [parked_order_id(tag, index) for index in range(max(last - 5, 0), last)]
     while not all([await _parked(client, order_id) for order_id in tail]):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"parked upgrades not settled within {SETTLE_TIMEOUT_S:g}s")
+            raise RuntimeError(
+                f"{last - first} parked upgrades not settled within {timeout_s:g}s "
+                "(the last ones started have not reached their first poll timer)"
+            )
         await asyncio.sleep(0.5)
     await asyncio.sleep(SETTLE_PAUSE_S)  # the worker finishes the last tasks of the others
 
@@ -100,8 +111,8 @@ async def park(
     started = 0
     for level in levels:
         await _start_range(client, tag, started, level)
+        await _settle(client, tag, started, level)
         started = level
-        await _settle(client, tag, level)
         results.append(
             ScaleLevel(parked=level, worker_rss_bytes=worker.rss_bytes(), db_bytes=db_bytes(db))
         )
