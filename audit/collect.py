@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -136,6 +137,13 @@ async def _runs_of(client: Client, workflow_id: str) -> set[tuple[str, str]]:
     return found
 
 
+# A task that tried to complete while a new event (here a lease signal) arrived: the server refuses
+# it by design and the worker runs the task again with the new event. Not a bug, not a failure.
+_BENIGN_TASK_FAILURES = frozenset(
+    {WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND}
+)
+
+
 def _pending(description: WorkflowExecutionDescription) -> str:
     activities = description.raw_description.pending_activities
     parts = []
@@ -154,6 +162,15 @@ def _failure_cause(cause: WorkflowTaskFailedCause.ValueType) -> str:
         return str(cause)
 
 
+def task_failure(event: HistoryEvent) -> list[str]:
+    """A failed workflow task as the audit reports it; none for a benign one."""
+    failed = event.workflow_task_failed_event_attributes
+    if failed.cause in _BENIGN_TASK_FAILURES:
+        return []
+    text = f"{_failure_cause(failed.cause)}: {failed.failure.message}"[:300]
+    return [text + f" (event {event.event_id})"]
+
+
 async def _run_facts(client: Client, workflow_id: str, run_id: str) -> RunFacts:
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
     description = await handle.describe()
@@ -169,11 +186,7 @@ async def _run_facts(client: Client, workflow_id: str, run_id: str) -> RunFacts:
             chain_id = started.first_execution_run_id or run_id
             [upgrade_input] = await converter.decode(started.input.payloads, [UpgradeInput])
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            failed = event.workflow_task_failed_event_attributes
-            failures.append(
-                f"{_failure_cause(failed.cause)}: {failed.failure.message}"[:300]
-                + f" (event {event.event_id})"
-            )
+            failures += task_failure(event)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
             payloads = event.workflow_execution_completed_event_attributes.result.payloads
             [final] = await converter.decode(payloads, [UpgradeStatus])

@@ -7,7 +7,12 @@ run, and the ledger of a normal activation; each test breaks one thing.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent, WorkflowTaskFailedEventAttributes
+
 from audit.checks import audit, expected_end
+from audit.collect import task_failure
 from audit.facts import AuditFacts, AuditReport, LedgerEntry, RunFacts
 from audit.scope import scope_since
 from client.ack_journal import AckRecord
@@ -288,3 +293,25 @@ def test_scope_since_keeps_whole_orders_seen_since() -> None:
     assert {a.order_id for a in scoped.acks} == {ORDER}
     assert {r.order_id for r in scoped.runs} == {ORDER}
     assert len(scoped.ledger) == len(everything.ledger)
+
+
+def test_a_task_refused_for_an_event_that_arrived_meanwhile_is_not_a_failure() -> None:
+    # UNHANDLED_COMMAND: the task tried to complete while a signal arrived; the worker runs it
+    # again with the signal (seen in a same-account batch: a lease grant racing a completion).
+    def failed(cause: WorkflowTaskFailedCause.ValueType) -> HistoryEvent:
+        return HistoryEvent(
+            event_id=79,
+            event_type=EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            workflow_task_failed_event_attributes=WorkflowTaskFailedEventAttributes(
+                cause=cause, failure=Failure(message="UnhandledCommand")
+            ),
+        )
+
+    assert (
+        task_failure(failed(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND))
+        == []
+    )
+    [text] = task_failure(
+        failed(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR)
+    )
+    assert text.startswith("NON_DETERMINISTIC_ERROR: ") and text.endswith("(event 79)")

