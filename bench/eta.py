@@ -15,6 +15,7 @@ only stretch the run. Boundary: processes and the batch; records and the report 
 """
 
 import asyncio
+import itertools
 import json
 import shutil
 import statistics
@@ -107,7 +108,7 @@ def orders(profile: EtaProfile, condition: str) -> list[UpgradeOrder]:
     else:
         pairs = [(methods[i % len(methods)], kind) for i, kind in enumerate(KINDS)]
     batch: list[UpgradeOrder] = []
-    for round_no, (method, kind) in ((r, p) for r in range(profile.rounds) for p in pairs):
+    for round_no, (method, kind) in itertools.product(range(profile.rounds), pairs):
         from_plan, to_plan, features = KINDS[kind]
         suffix = f"{condition}-{method.value}-{kind}".replace("_", "")
         suffix += f"-r{round_no + 1}" if profile.rounds > 1 else ""

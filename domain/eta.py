@@ -103,8 +103,10 @@ class EtaFacts(Frozen):
     sight_lag: timedelta = _ZERO
 
 
-def _seen(window: Window, facts: EtaFacts) -> Window:
-    """A propagation window as the run sees it: up to one check interval later."""
+def _seen(stage: Stage, window: Window, facts: EtaFacts) -> Window:
+    """A stage's window as the run sees it: a propagation up to one check interval later."""
+    if stage is not Stage.PROPAGATING:
+        return window
     return Window(earliest=window.earliest, latest=window.latest + facts.sight_lag)
 
 
@@ -136,11 +138,8 @@ def _windows(
         measured = facts.latency.window(facts.change_kinds)
         if measured is not None:
             evidence.append(facts.latency.words())
-            candidates.append((_seen(measured, facts), _PLATFORM))
-    if facts.stage is Stage.PROPAGATING:
-        candidates.append((_seen(policy_window, facts), "its typical window"))
-    else:
-        candidates.append((policy_window, "its typical window"))
+            candidates.append((_seen(facts.stage, measured, facts), _PLATFORM))
+    candidates.append((_seen(facts.stage, policy_window, facts), "its typical window"))
     if facts.stage in _CALLS and facts.attempts == 0:
         # A call with no failure yet is in flight: it answers within a window of its own from now.
         elapsed = max(now - facts.stage_started_at, _ZERO)
@@ -173,7 +172,7 @@ def revise(policy: OrderPolicy, payment_label: str, facts: EtaFacts, now: dateti
             for i, (s, w, lbl) in enumerate(ahead)
         ]
     _, policy_window, label = ahead[0]
-    rest = [_seen(w, facts) if s is Stage.PROPAGATING else w for s, w, _ in ahead[1:]]
+    rest = [_seen(s, w, facts) for s, w, _ in ahead[1:]]
     rest_earliest = sum((w.earliest for w in rest), _ZERO)
     rest_latest = sum((w.latest for w in rest), _ZERO)
     elapsed = max(now - facts.stage_started_at, _ZERO)
