@@ -31,17 +31,39 @@ class ApplyLatency(Frozen):
     pushes_in_flight: int
     peak: bool
     load_factor: float
+    # The range of factors of the last in-flight window, now's included (None: a platform, or a
+    # reading recorded, without it).
+    load_factor_low: float | None = None
+    load_factor_high: float | None = None
     kinds: dict[str, KindLatency]
 
-    def window(self, change_kinds: Iterable[str]) -> Window | None:
-        """The [p1, p99] window of the slowest of `change_kinds` (None: none reported)."""
+    def window(self, change_kinds: Iterable[str], *, ahead: bool = False) -> Window | None:
+        """The [p1, p99] window of the slowest of `change_kinds` (None: none reported).
+
+        `ahead`: for a push still to come (the ETA before propagation starts), whose factor is
+        not known yet: p1 at the lowest factor of the recent range, p99 at the highest. A push
+        made now gets now's factor, and the quantiles scale with the factor.
+        """
         known = [self.kinds[k] for k in change_kinds if k in self.kinds]
         if not known:
             return None
         slowest = max(known, key=lambda k: k.high_s)
-        return Window(
-            earliest=timedelta(seconds=slowest.low_s), latest=timedelta(seconds=slowest.high_s)
-        )
+        low, high = slowest.low_s, slowest.high_s
+        if ahead and self.load_factor > 0:
+            low *= (
+                min(self.load_factor_low or self.load_factor, self.load_factor) / self.load_factor
+            )
+            high *= (
+                max(self.load_factor_high or self.load_factor, self.load_factor) / self.load_factor
+            )
+        return Window(earliest=timedelta(seconds=low), latest=timedelta(seconds=high))
+
+    def range_words(self) -> str | None:
+        """The recent range, for an ETA that rests on it (None: no range, or no movement)."""
+        low, high = self.load_factor_low, self.load_factor_high
+        if low is None or high is None or low == high:
+            return None
+        return f"platform load lately x{low:.3g}-{high:.3g}, now x{self.load_factor:.3g}"
 
     def words(self) -> str:
         load = f"{self.pushes_in_flight} pushes in flight"

@@ -5,9 +5,11 @@ progress, the time already spent is taken off its window.
 
 `revise` is today's ETA: never in the past, and never silent about being late. Propagation uses
 evidence when the run has it (the platform's apply latency read when propagation started, the
-regions applied so far); a stage past the latest end of its typical window says by how long, the
-open ticket and what a person is looking at, and gives a revised interval from the evidence, or
-`latest` None with the reason when nothing supports one. `estimate_eta` is the ETA of runs started
+regions applied so far; before it starts, the latency of now over the range the load moved in
+lately, since the factor the run's pushes get is not known until they are made); a stage past
+the latest end of its typical window says by how long, the open ticket and what a person is
+looking at, and gives a revised interval from the evidence, or `latest` None with the reason when
+nothing supports one. `estimate_eta` is the ETA of runs started
 before that (`patches.ETA_FROM_EVIDENCE`): their `ActivationEta` search attribute keeps its values,
 so their histories replay unchanged; it collapses onto "now" once a stage overruns its window.
 """
@@ -164,9 +166,11 @@ def revise(policy: OrderPolicy, payment_label: str, facts: EtaFacts, now: dateti
         for s, w, lbl in plan
     ]
     ahead = plan[stages.index(facts.stage) :]
-    measured = facts.latency.window(facts.change_kinds) if facts.latency is not None else None
+    latency = facts.latency
+    measured = latency.window(facts.change_kinds, ahead=True) if latency is not None else None
     if measured is not None:
-        # A propagation still ahead: the platform's latency of now is the best evidence of it.
+        # A propagation still ahead: the platform's latency of now is the best evidence of it, over
+        # the range the load has moved in lately (its pushes get the factor of their moment).
         ahead = [
             (s, measured if s is Stage.PROPAGATING and i > 0 else w, lbl)
             for i, (s, w, lbl) in enumerate(ahead)
@@ -177,6 +181,10 @@ def revise(policy: OrderPolicy, payment_label: str, facts: EtaFacts, now: dateti
     rest_latest = sum((w.latest for w in rest), _ZERO)
     elapsed = max(now - facts.stage_started_at, _ZERO)
     candidates, evidence = _windows(policy_window, facts, now)
+    if measured is not None and latency is not None and facts.stage is not Stage.PROPAGATING:
+        moved = latency.range_words()
+        if moved is not None:
+            evidence.append(moved)
     # The first window the stage can still end in; none: nothing supports an estimate.
     usable = next(
         ((w, why) for w, why in candidates if elapsed <= w.latest or why == _ALL_APPLIED), None

@@ -232,6 +232,10 @@ class ApplyLatencyOut(ResponseBody):
     pushes_in_flight: int
     peak: bool
     load_factor: float
+    # The lowest and highest factor the pushes first made in the last in-flight window got (now's
+    # included): how far the load has moved lately.
+    load_factor_low: float
+    load_factor_high: float
     kinds: dict[ChangeKind, KindLatencyOut]
 
 

@@ -38,6 +38,10 @@ ETA_FROM_EVIDENCE = "eta-from-evidence"
 # The ETA's latest end of propagation includes the run's own check interval (`visibility`): it
 # changes the `ActivationEta` values a run upserts, so runs started before keep theirs.
 ETA_SIGHT_LAG = "eta-sight-lag"
+# Not a patch: the ETA before propagation spans the platform's recent load range
+# (`ApplyLatency.load_factor_low`/`_high`, 2026-12-03). A reading recorded before has no range
+# and gives the ETA it gave, so a replay upserts the same values; only readings made after the
+# deploy carry it.
 
 
 @dataclass(frozen=True)

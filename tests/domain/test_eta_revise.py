@@ -159,3 +159,27 @@ def test_the_lag_does_not_apply_to_a_call_stage() -> None:
     facts = EtaFacts(stage=Stage.ACTIVATING, stage_started_at=NOW, sight_lag=6 * MIN)
     eta = revise(policy(), "alipay", facts, NOW)
     assert eta.latest == NOW + 2 * MIN
+
+
+def test_before_propagation_the_recent_range_of_the_load_widens_the_interval() -> None:
+    # The push is minutes away: its factor may be anywhere the load has been lately.
+    facts = EtaFacts(
+        stage=Stage.RECONCILING,
+        stage_started_at=NOW,
+        change_kinds=("plan",),
+        latency=fake_latency(2.0, peak=True, recent=(1.5, 2.5)),  # plan at 2.0: 38.4-45 min
+    )
+    eta = revise(policy(), "alipay", facts, NOW)
+    assert eta.earliest == NOW + 38.4 * 1.5 / 2 * MIN
+    assert eta.latest == NOW + (1 + 1 + 45 * 2.5 / 2 + 1 + 1) * MIN
+    assert eta.evidence == "platform load lately x1.5-2.5, now x2"
+    # A reading without the range (a platform without it, a history recorded before) is as before.
+    unranged = facts.model_copy(update={"latency": fake_latency(2.0, peak=True)})
+    assert revise(policy(), "alipay", unranged, NOW).latest == NOW + 49 * MIN
+
+
+def test_once_propagation_started_the_pushes_factor_is_fixed_and_the_range_ignored() -> None:
+    ranged = fake_latency(2.0, peak=True, recent=(1.5, 2.5))
+    with_range = revise(policy(), "alipay", propagating(10, latency=ranged), NOW)
+    without = revise(policy(), "alipay", propagating(10, latency=fake_latency(2.0, peak=True)), NOW)
+    assert (with_range.earliest, with_range.latest) == (without.earliest, without.latest)

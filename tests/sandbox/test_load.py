@@ -104,3 +104,29 @@ async def test_apply_latency_counts_pushes_in_flight_and_divides_by_the_time_sca
         assert body["kinds"]["plan"]["high_s"] == pytest.approx(expected, rel=1e-6)
         clock.advance(seconds=31)  # past the in-flight window (30 min / 60)
         assert (await api.get(LATENCY))["pushes_in_flight"] == 0
+
+
+async def test_apply_latency_reports_the_range_the_load_moved_in_lately(
+    store: Store, clock: FakeClock, sleeps: Sleeps
+) -> None:
+    crowded = LoadProfile(free_pushes=4, per_push=0.25)
+    app = create_app(store, clock=clock, sleep=sleeps, time_scale=60, load=crowded)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
+    ) as http:
+        api = Api(http)
+        calm = await api.get(LATENCY)
+        # Nothing pushed lately: the range is now's factor (a push now counts its own 8 regions).
+        assert calm["load_factor_low"] == calm["load_factor_high"] == calm["load_factor"] == 2.0
+        await api.ok(VERSIONS.format("app-1"), publish_body())
+        for region in REGIONS:
+            await push(api, "app-1", 1, region)
+        clock.advance(seconds=20)
+        busy = await api.get(LATENCY)
+        # The burst's pushes got 2.0 each (8 in flight); a push now would get 4.0 (16).
+        assert busy["load_factor"] == pytest.approx(4.0)
+        assert busy["load_factor_low"] == pytest.approx(2.0)
+        assert busy["load_factor_high"] == pytest.approx(4.0)
+        clock.advance(seconds=11)  # the burst is out of the in-flight window (30 min / 60)
+        later = await api.get(LATENCY)
+        assert later["load_factor_low"] == later["load_factor_high"] == later["load_factor"] == 2.0

@@ -23,10 +23,16 @@ from domain.steps import Activity
 
 
 def fake_latency(
-    factor: float = 1.0, *, time_scale: float = 1.0, pushes: int = 8, peak: bool = False
+    factor: float = 1.0,
+    *,
+    time_scale: float = 1.0,
+    pushes: int = 8,
+    peak: bool = False,
+    recent: tuple[float, float] | None = None,
 ) -> ApplyLatency:
     """What the sandbox reports off-peak (`sandbox.systems.apply_latency`), `factor` times slower;
-    seconds divided by `time_scale`."""
+    seconds divided by `time_scale`; `recent`: the (lowest, highest) factor of late (None: a
+    reading without the range)."""
 
     def kind(low_min: float, typical_min: float, high_min: float) -> KindLatency:
         per = 60 * factor / time_scale
@@ -38,6 +44,8 @@ def fake_latency(
         pushes_in_flight=pushes,
         peak=peak,
         load_factor=factor,
+        load_factor_low=recent[0] if recent else None,
+        load_factor_high=recent[1] if recent else None,
         kinds={
             "plan": basic,
             "media_quality": basic,
