@@ -115,4 +115,5 @@ class ConfigActivities:
         """The platform's current apply latency per change kind (a read: the saga treats a
         failure as "no evidence")."""
         route = "/v1/config/apply-latency"
-        return parse(ApplyLatency, await self._platform.get(route), route)
+        answer = await self._platform.get(route, {"within_s": inp.within_s})
+        return parse(ApplyLatency, answer, route)

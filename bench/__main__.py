@@ -3,7 +3,7 @@ the table, write `<docs>/benchmarks.md` and `<docs>/benchmarks.json`.
 `python -m bench eta [--tiny] [--docs DIR] [--run-dir DIR]`: the ETA calibration (`bench.eta`),
 merged into the same two files.
 
-`make bench` is the full run (about 30 min on 2 cores), `make bench-quick` the ~2-3 minute
+`make bench` is the full run (well over an hour on 2 cores), `make bench-quick` the ~2-3 minute
 check of the harness; `--tiny` is what the test runs. The run directory (default
 `.data/bench`) holds the server's database and every child's log, and is replaced on each run.
 """

@@ -112,11 +112,15 @@ async def run_bench(
 
         say("replay: REAL-inproc with the workflow cache off")
         uncached = processes.worker("worker-nocache", address, ["REAL-inproc"], platform_url, 0)
-        result.replay = await replay(
+        result.replay = uncached_sample = await replay(
             client, variant_list[2], concurrency=profile.replay_concurrency,
             count=profile.replay_upgrades, tag="replay", worker=ProcessProbe(uncached.pid),
         )  # fmt: skip
         processes.stop(uncached)
+        say(
+            f"replay: {uncached_sample.throughput_per_s:.1f}/s, p50 {uncached_sample.p50_ms:.1f} ms, "
+            f"cpu {uncached_sample.cpu_s_per_upgrade * 1000:.1f} ms/upgrade"
+        )
 
         say(f"scale: parking {', '.join(map(str, profile.scale_levels))} upgrades")
         holder = processes.worker(
@@ -126,7 +130,17 @@ async def run_bench(
             client, "parked", profile.scale_levels, ProcessProbe(holder.pid),
             run_dir / "temporal.db",
         )  # fmt: skip
+        # Printed as they come: a later phase that fails must not take these figures with it.
+        for level in result.levels:
+            say(
+                f"scale: {level.parked} parked, worker RSS {level.worker_rss_bytes / 2**20:.0f} MiB, "
+                f"db {level.db_bytes / 2**20:.0f} MiB"
+            )
         say(f"burst: {profile.burst} payment notifications at once")
-        result.burst = await burst(client, "parked", profile.burst)
+        result.burst = sent = await burst(client, "parked", profile.burst)
+        say(
+            f"burst: {sent.accepted_per_s:.1f} accepted/s, {sent.resent} re-sent, "
+            f"all active in {sent.all_active_s:.1f} s"
+        )
     result.duration_s = time.monotonic() - began
     return result

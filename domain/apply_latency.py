@@ -23,7 +23,11 @@ class KindLatency(Frozen):
 
 
 class ApplyLatencyInput(Step):
-    """A read: `order_id` only names the run in the logs."""
+    """A read: `order_id` only names the run in the logs. `within_s`: the push is still up to this
+    long away (the platform's clock), so the reading's load range is how far the load moved
+    within spans of that length lately; None: a push made now (the range of the whole window)."""
+
+    within_s: float | None = None
 
 
 class ApplyLatency(Frozen):
@@ -31,8 +35,8 @@ class ApplyLatency(Frozen):
     pushes_in_flight: int
     peak: bool
     load_factor: float
-    # The range of factors of the last in-flight window, now's included (None: a platform, or a
-    # reading recorded, without it).
+    # Now's factor less the largest fall and plus the largest rise it made lately within the
+    # reader's horizon (`within_s`); None: a platform, or a reading recorded, without them.
     load_factor_low: float | None = None
     load_factor_high: float | None = None
     kinds: dict[str, KindLatency]
@@ -41,7 +45,7 @@ class ApplyLatency(Frozen):
         """The [p1, p99] window of the slowest of `change_kinds` (None: none reported).
 
         `ahead`: for a push still to come (the ETA before propagation starts), whose factor is
-        not known yet: p1 at the lowest factor of the recent range, p99 at the highest. A push
+        not known yet: p1 at the low end of the load range, p99 at the high end. A push
         made now gets now's factor, and the quantiles scale with the factor.
         """
         known = [self.kinds[k] for k in change_kinds if k in self.kinds]
@@ -59,11 +63,13 @@ class ApplyLatency(Frozen):
         return Window(earliest=timedelta(seconds=low), latest=timedelta(seconds=high))
 
     def range_words(self) -> str | None:
-        """The recent range, for an ETA that rests on it (None: no range, or no movement)."""
+        """The load range, for an ETA that rests on it (None: no range, or no movement)."""
         low, high = self.load_factor_low, self.load_factor_high
         if low is None or high is None or low == high:
             return None
-        return f"platform load lately x{low:.3g}-{high:.3g}, now x{self.load_factor:.3g}"
+        return (
+            f"platform load x{self.load_factor:.3g}, may move to x{low:.3g}-{high:.3g} by the push"
+        )
 
     def words(self) -> str:
         load = f"{self.pushes_in_flight} pushes in flight"

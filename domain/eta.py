@@ -5,8 +5,9 @@ progress, the time already spent is taken off its window.
 
 `revise` is today's ETA: never in the past, and never silent about being late. Propagation uses
 evidence when the run has it (the platform's apply latency read when propagation started, the
-regions applied so far; before it starts, the latency of now over the range the load moved in
-lately, since the factor the run's pushes get is not known until they are made); a stage past
+regions applied so far; before it starts, the latency of now widened by how far the load moved
+lately within as long as the run still needs before it pushes, since the factor its pushes get
+is not known until they are made); a stage past
 the latest end of its typical window says by how long, the open ticket and what a person is
 looking at, and gives a revised interval from the evidence, or `latest` None with the reason when
 nothing supports one. `estimate_eta` is the ETA of runs started
@@ -53,6 +54,18 @@ def remaining_plan(policy: OrderPolicy, payment_label: str) -> list[tuple[Stage,
     label = "notification + client refresh" if policy.client_refresh else "notification"
     plan.append((Stage.NOTIFYING, notify, label))
     return plan
+
+
+def until_propagation(policy: OrderPolicy, payment_label: str, stage: Stage) -> timedelta | None:
+    """The longest typical time from the start of `stage` to the first push of propagation (the
+    latest ends of the stages in between); None from propagation on, or outside the forward path.
+    The horizon of the platform's load range for an ETA given before the run pushes."""
+    stages = [(s, w) for s, w, _ in remaining_plan(policy, payment_label)]
+    order = [s for s, _ in stages]
+    if stage not in order or order.index(stage) >= order.index(Stage.PROPAGATING):
+        return None
+    between = stages[order.index(stage) : order.index(Stage.PROPAGATING)]
+    return sum((w.latest for _, w in between), _ZERO)
 
 
 def estimate_eta(
@@ -170,7 +183,8 @@ def revise(policy: OrderPolicy, payment_label: str, facts: EtaFacts, now: dateti
     measured = latency.window(facts.change_kinds, ahead=True) if latency is not None else None
     if measured is not None:
         # A propagation still ahead: the platform's latency of now is the best evidence of it, over
-        # the range the load has moved in lately (its pushes get the factor of their moment).
+        # how far the load may move before the run pushes (its pushes get the factor of their
+        # moment).
         ahead = [
             (s, measured if s is Stage.PROPAGATING and i > 0 else w, lbl)
             for i, (s, w, lbl) in enumerate(ahead)

@@ -2,7 +2,9 @@
 version, push it to a region, read its propagation, roll it back (forward), read what every
 region serves now, and the service's current apply latency per change kind."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from sandbox.routes.calls import KeyDep, PathId, SandboxDep, Version
@@ -78,5 +80,8 @@ async def get_regions_current(sandbox: SandboxDep, app_id: PathId) -> JSONRespon
 
 
 @router.get("/config/apply-latency", response_model=ApplyLatencyOut)
-async def get_apply_latency(sandbox: SandboxDep) -> JSONResponse:
-    return await sandbox.read((), apply_latency.apply_latency)
+async def get_apply_latency(
+    sandbox: SandboxDep,
+    within_s: Annotated[float | None, Query(ge=0, le=86_400 * 30)] = None,
+) -> JSONResponse:
+    return await sandbox.read((), lambda call: apply_latency.apply_latency(call, within_s))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.eta import EtaFacts, revise
+from domain.eta import EtaFacts, revise, until_propagation
 from domain.policy import OrderPolicy, resolve_policy
 from domain.stages import Stage
 from domain.status import Escalation, EscalationReason, Severity
@@ -172,7 +172,7 @@ def test_before_propagation_the_recent_range_of_the_load_widens_the_interval() -
     eta = revise(policy(), "alipay", facts, NOW)
     assert eta.earliest == NOW + 38.4 * 1.5 / 2 * MIN
     assert eta.latest == NOW + (1 + 1 + 45 * 2.5 / 2 + 1 + 1) * MIN
-    assert eta.evidence == "platform load lately x1.5-2.5, now x2"
+    assert eta.evidence == "platform load x2, may move to x1.5-2.5 by the push"
     # A reading without the range (a platform without it, a history recorded before) is as before.
     unranged = facts.model_copy(update={"latency": fake_latency(2.0, peak=True)})
     assert revise(policy(), "alipay", unranged, NOW).latest == NOW + 49 * MIN
@@ -183,3 +183,11 @@ def test_once_propagation_started_the_pushes_factor_is_fixed_and_the_range_ignor
     with_range = revise(policy(), "alipay", propagating(10, latency=ranged), NOW)
     without = revise(policy(), "alipay", propagating(10, latency=fake_latency(2.0, peak=True)), NOW)
     assert (with_range.earliest, with_range.latest) == (without.earliest, without.latest)
+
+
+def test_the_horizon_until_propagation_is_the_latest_ends_of_the_stages_before_it() -> None:
+    # alipay plan: reconciliation and billing, 1 min each at most; no allocation.
+    assert until_propagation(policy(), "alipay", Stage.RECONCILING) == 2 * MIN
+    assert until_propagation(policy(), "alipay", Stage.UPDATING_BILLING) == 1 * MIN
+    assert until_propagation(policy(), "alipay", Stage.PROPAGATING) is None
+    assert until_propagation(policy(), "alipay", Stage.ACTIVE) is None

@@ -3,7 +3,7 @@ apply-latency read endpoint reports what a push made now would take (`sandbox.lo
 
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,6 +14,7 @@ from sandbox.app import create_app
 from sandbox.load import LoadProfile, parse_peak_hours
 from sandbox.settings import SandboxSettings
 from sandbox.store import Store
+from sandbox.systems.apply_latency import largest_moves
 from tests.sandbox.helpers import Api, FakeClock, Sleeps
 from tests.sandbox.test_config import VERSIONS, publish_body, push
 
@@ -106,7 +107,7 @@ async def test_apply_latency_counts_pushes_in_flight_and_divides_by_the_time_sca
         assert (await api.get(LATENCY))["pushes_in_flight"] == 0
 
 
-async def test_apply_latency_reports_the_range_the_load_moved_in_lately(
+async def test_apply_latency_reports_how_far_the_load_moved_within_the_callers_horizon(
     store: Store, clock: FakeClock, sleeps: Sleeps
 ) -> None:
     crowded = LoadProfile(free_pushes=4, per_push=0.25)
@@ -116,17 +117,31 @@ async def test_apply_latency_reports_the_range_the_load_moved_in_lately(
     ) as http:
         api = Api(http)
         calm = await api.get(LATENCY)
-        # Nothing pushed lately: the range is now's factor (a push now counts its own 8 regions).
+        # Nothing pushed lately: no move (a push now counts its own 8 regions: 2.0).
         assert calm["load_factor_low"] == calm["load_factor_high"] == calm["load_factor"] == 2.0
         await api.ok(VERSIONS.format("app-1"), publish_body())
         for region in REGIONS:
             await push(api, "app-1", 1, region)
         clock.advance(seconds=20)
+        # The burst's pushes got 2.0 each (8 in flight); a push now would get 4.0 (16): the load
+        # rose by 2.0 within 20 s, so a push up to a whole window away may see it rise as much.
         busy = await api.get(LATENCY)
-        # The burst's pushes got 2.0 each (8 in flight); a push now would get 4.0 (16).
         assert busy["load_factor"] == pytest.approx(4.0)
-        assert busy["load_factor_low"] == pytest.approx(2.0)
-        assert busy["load_factor_high"] == pytest.approx(4.0)
+        assert busy["load_factor_low"] == pytest.approx(4.0)
+        assert busy["load_factor_high"] == pytest.approx(6.0)
+        # A push at most 10 s away: no span of 10 s saw the load move.
+        soon = await api.get(LATENCY, within_s=10)
+        assert soon["load_factor_low"] == soon["load_factor_high"] == pytest.approx(4.0)
         clock.advance(seconds=11)  # the burst is out of the in-flight window (30 min / 60)
         later = await api.get(LATENCY)
         assert later["load_factor_low"] == later["load_factor_high"] == later["load_factor"] == 2.0
+        refused = await http.get(LATENCY, params={"within_s": -1})
+        assert refused.status_code == 422 and "within_s" in refused.text
+
+
+def test_the_largest_moves_are_those_within_the_span() -> None:
+    at = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)
+    series = [(at, 3.0), (at + timedelta(seconds=1), 2.0), (at + timedelta(seconds=5), 4.0)]
+    assert largest_moves(series, timedelta(seconds=2)) == (1.0, 0.0)
+    assert largest_moves(series, timedelta(seconds=10)) == (1.0, 2.0)
+    assert largest_moves(series[:1], timedelta(seconds=10)) == (0.0, 0.0)

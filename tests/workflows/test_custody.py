@@ -46,6 +46,7 @@ from sandbox.store import Store
 from service.worker_setup import build_worker
 from tests.activities.helpers import FakeClock, asgi_client
 from tests.support.saga_runs import record_histories
+from tests.support.servers import skip
 from workflows import search_attributes as sa
 from workflows.custody import PaymentCustody, start_attributes
 
@@ -177,7 +178,7 @@ async def test_a_payment_claimed_by_an_order_is_applied_not_refunded(
     held = HeldPayment(notice=notice(txn, "ORD-LATE"), reason=HeldReason.NOT_STARTED)
     handle = await hold(ts_env, task_queue, held)
     # The order is started late: its run's reconciliation claims the transaction.
-    await ts_env.sleep(timedelta(hours=3))
+    await skip(ts_env, timedelta(hours=3))
     reconcile = {"account_id": "acct-l", "app_id": "app-l", "from_plan": "basic",
                  "transaction_id": txn}  # fmt: skip
     await platform.post("/v1/orders/ORD-LATE/reconcile", reconcile, f"k-{txn}")

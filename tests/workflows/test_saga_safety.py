@@ -32,6 +32,7 @@ from domain.status import EscalationReason, UpgradeStatus
 from service.worker_setup import build_worker
 from tests.support.fakes import FakePlatform
 from tests.support.saga_runs import fake_worker, make_order, record_histories, send, start
+from tests.support.servers import skip
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = pytest.mark.asyncio
@@ -64,7 +65,7 @@ async def until(
         status = await status_of(handle)
         if holds(status):
             return status
-        await env.sleep(steps_of)
+        await skip(env, steps_of)
     raise AssertionError(f"never saw {what}; last status: {await status_of(handle)!r}")
 
 

@@ -15,6 +15,7 @@ from domain.stages import Stage
 from domain.status import EscalationReason, UpgradeStatus
 from tests.support.fakes import FakePlatform
 from tests.support.saga_runs import fake_worker, make_order, record_histories, send, start
+from tests.support.servers import skip
 from workflows.upgrade import UpgradeActivation
 
 pytestmark = pytest.mark.asyncio
@@ -77,11 +78,11 @@ async def test_activation_sla_escalates_once_at_two_hours_and_closes(
     order = make_order("ORD-SLA")
     async with fake_worker(ts_env.client, task_queue, fake):
         handle = await start(ts_env.client, order, task_queue)
-        await ts_env.sleep(timedelta(minutes=118))
+        await skip(ts_env, timedelta(minutes=118))
         before = await status_of(handle)
         assert before.stage is Stage.PROPAGATING
         assert before.escalations == []
-        await ts_env.sleep(timedelta(minutes=4))
+        await skip(ts_env, timedelta(minutes=4))
         during = await status_of(handle)
         assert [e.reason for e in during.escalations] == [EscalationReason.ACTIVATION_SLA]
         assert during.escalated and during.stage is Stage.PROPAGATING
@@ -103,9 +104,9 @@ async def test_payment_overdue_then_expiry(ts_env: WorkflowEnvironment, task_que
     async with fake_worker(ts_env.client, task_queue, fake):
         # A small history limit forces continue-as-new while waiting, as days of polling would.
         handle = await start(ts_env.client, order, task_queue, history_limit=200)
-        await ts_env.sleep(timedelta(minutes=115))
+        await skip(ts_env, timedelta(minutes=115))
         assert (await status_of(handle)).escalations == []
-        await ts_env.sleep(timedelta(minutes=10))
+        await skip(ts_env, timedelta(minutes=10))
         overdue = await status_of(handle)
         assert [e.reason for e in overdue.escalations] == [EscalationReason.PAYMENT_OVERDUE]
         assert overdue.stage is Stage.AWAITING_PAYMENT
