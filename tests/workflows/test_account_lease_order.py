@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -38,8 +37,6 @@ from service.worker_setup import workflow_runner
 from tests.support.polling import eventually
 from tests.support.saga_runs import record_histories
 from workflows.account_lease import AccountLease
-
-pytestmark = pytest.mark.asyncio
 
 PAID = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 

@@ -50,8 +50,6 @@ from tests.support.servers import skip
 from workflows import search_attributes as sa
 from workflows.custody import PaymentCustody, start_attributes
 
-pytestmark = pytest.mark.asyncio
-
 ALIPAY = PaymentMethod.ALIPAY
 REFUND_EFFECT = "payments/refund_payment"
 # A bound on a custody that would retry a refused refund forever (time skipping turns its hourly
