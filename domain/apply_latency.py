@@ -52,15 +52,19 @@ class ApplyLatency(Frozen):
         if not known:
             return None
         slowest = max(known, key=lambda k: k.high_s)
-        low, high = slowest.low_s, slowest.high_s
-        if ahead and self.load_factor > 0:
-            low *= (
-                min(self.load_factor_low or self.load_factor, self.load_factor) / self.load_factor
-            )
-            high *= (
-                max(self.load_factor_high or self.load_factor, self.load_factor) / self.load_factor
-            )
-        return Window(earliest=timedelta(seconds=low), latest=timedelta(seconds=high))
+        to_low, to_high = self._range_ratios() if ahead else (1.0, 1.0)
+        return Window(
+            earliest=timedelta(seconds=slowest.low_s * to_low),
+            latest=timedelta(seconds=slowest.high_s * to_high),
+        )
+
+    def _range_ratios(self) -> tuple[float, float]:
+        """The low and high ends of the load range over now's factor (1, 1: no range)."""
+        now = self.load_factor
+        if now <= 0:
+            return 1.0, 1.0
+        low, high = self.load_factor_low or now, self.load_factor_high or now
+        return min(low, now) / now, max(high, now) / now
 
     def range_words(self) -> str | None:
         """The load range, for an ETA that rests on it (None: no range, or no movement)."""

@@ -7,12 +7,12 @@ progress, the time already spent is taken off its window.
 evidence when the run has it (the platform's apply latency read when propagation started, the
 regions applied so far; before it starts, the latency of now widened by how far the load moved
 lately within as long as the run still needs before it pushes, since the factor its pushes get
-is not known until they are made); a stage past
-the latest end of its typical window says by how long, the open ticket and what a person is
-looking at, and gives a revised interval from the evidence, or `latest` None with the reason when
-nothing supports one. `estimate_eta` is the ETA of runs started
-before that (`patches.ETA_FROM_EVIDENCE`): their `ActivationEta` search attribute keeps its values,
-so their histories replay unchanged; it collapses onto "now" once a stage overruns its window.
+is not known until they are made); a stage past the latest end of its typical window says by how
+long, the open ticket and what a person is looking at, and gives a revised interval from the
+evidence, or `latest` None with the reason when nothing supports one. `estimate_eta` is the ETA
+of runs started before that (`patches.ETA_FROM_EVIDENCE`): their `ActivationEta` search
+attribute keeps its values, so their histories replay unchanged; it collapses onto "now" once a
+stage overruns its window.
 """
 
 from datetime import datetime, timedelta
@@ -60,12 +60,12 @@ def until_propagation(policy: OrderPolicy, payment_label: str, stage: Stage) -> 
     """The longest typical time from the start of `stage` to the first push of propagation (the
     latest ends of the stages in between); None from propagation on, or outside the forward path.
     The horizon of the platform's load range for an ETA given before the run pushes."""
-    stages = [(s, w) for s, w, _ in remaining_plan(policy, payment_label)]
-    order = [s for s, _ in stages]
-    if stage not in order or order.index(stage) >= order.index(Stage.PROPAGATING):
+    plan = remaining_plan(policy, payment_label)
+    stages = [s for s, _, _ in plan]
+    if stage not in stages or stages.index(stage) >= stages.index(Stage.PROPAGATING):
         return None
-    between = stages[order.index(stage) : order.index(Stage.PROPAGATING)]
-    return sum((w.latest for _, w in between), _ZERO)
+    between = plan[stages.index(stage) : stages.index(Stage.PROPAGATING)]
+    return sum((w.latest for _, w, _ in between), _ZERO)
 
 
 def estimate_eta(
@@ -195,10 +195,9 @@ def revise(policy: OrderPolicy, payment_label: str, facts: EtaFacts, now: dateti
     rest_latest = sum((w.latest for w in rest), _ZERO)
     elapsed = max(now - facts.stage_started_at, _ZERO)
     candidates, evidence = _windows(policy_window, facts, now)
-    if measured is not None and latency is not None and facts.stage is not Stage.PROPAGATING:
-        moved = latency.range_words()
-        if moved is not None:
-            evidence.append(moved)
+    moved = latency.range_words() if measured is not None and latency is not None else None
+    if moved is not None and facts.stage is not Stage.PROPAGATING:
+        evidence.append(moved)
     # The first window the stage can still end in; none: nothing supports an estimate.
     usable = next(
         ((w, why) for w, why in candidates if elapsed <= w.latest or why == _ALL_APPLIED), None

@@ -232,8 +232,8 @@ class ApplyLatencyOut(ResponseBody):
     pushes_in_flight: int
     peak: bool
     load_factor: float
-    # The lowest and highest factor the pushes first made in the last in-flight window got (now's
-    # included): how far the load has moved lately.
+    # `load_factor` less the largest fall and plus the largest rise the factor made within spans of
+    # `within_s` over the last in-flight window (`sandbox.systems.apply_latency`).
     load_factor_low: float
     load_factor_high: float
     kinds: dict[ChangeKind, KindLatencyOut]

@@ -35,7 +35,7 @@ def apply_latency(call: Call, within_s: float | None = None) -> ApplyLatencyOut:
     factor = call.load.factor(pushes + len(call.catalog.regions), call.now)
     window = in_flight_window(call.time_scale)
     span = window if within_s is None else min(timedelta(seconds=within_s), window)
-    fall, rise = largest_moves(recent_factors(call, factor), span)
+    fall, rise = largest_moves(recent_factors(call, factor, window), span)
     low, high = max(factor - fall, 0.0), factor + rise
     count = len(call.catalog.regions)
 
@@ -62,10 +62,11 @@ def apply_latency(call: Call, within_s: float | None = None) -> ApplyLatencyOut:
     )
 
 
-def recent_factors(call: Call, now_factor: float) -> list[tuple[datetime, float]]:
-    """The factor each push first made in the last in-flight window got (as `regions.served`
+def recent_factors(
+    call: Call, now_factor: float, window: timedelta
+) -> list[tuple[datetime, float]]:
+    """The factor each push first made in the last in-flight `window` got (as `regions.served`
     computes it), in time order, then now's."""
-    window = in_flight_window(call.time_scale)
     since = call.now - window
     # A push's own in-flight count looks one window further back.
     times: list[datetime] = [

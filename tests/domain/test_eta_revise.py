@@ -161,13 +161,13 @@ def test_the_lag_does_not_apply_to_a_call_stage() -> None:
     assert eta.latest == NOW + 2 * MIN
 
 
-def test_before_propagation_the_recent_range_of_the_load_widens_the_interval() -> None:
-    # The push is minutes away: its factor may be anywhere the load has been lately.
+def test_before_propagation_the_load_range_widens_the_interval() -> None:
+    # The push is still to come: its factor may be anywhere the load may move to by then.
     facts = EtaFacts(
         stage=Stage.RECONCILING,
         stage_started_at=NOW,
         change_kinds=("plan",),
-        latency=fake_latency(2.0, peak=True, recent=(1.5, 2.5)),  # plan at 2.0: 38.4-45 min
+        latency=fake_latency(2.0, peak=True, load_range=(1.5, 2.5)),  # plan at 2.0: 38.4-45 min
     )
     eta = revise(policy(), "alipay", facts, NOW)
     assert eta.earliest == NOW + 38.4 * 1.5 / 2 * MIN
@@ -179,7 +179,7 @@ def test_before_propagation_the_recent_range_of_the_load_widens_the_interval() -
 
 
 def test_once_propagation_started_the_pushes_factor_is_fixed_and_the_range_ignored() -> None:
-    ranged = fake_latency(2.0, peak=True, recent=(1.5, 2.5))
+    ranged = fake_latency(2.0, peak=True, load_range=(1.5, 2.5))
     with_range = revise(policy(), "alipay", propagating(10, latency=ranged), NOW)
     without = revise(policy(), "alipay", propagating(10, latency=fake_latency(2.0, peak=True)), NOW)
     assert (with_range.earliest, with_range.latest) == (without.earliest, without.latest)

@@ -25,6 +25,16 @@ PEAK = LoadProfile(peak_hours=(17, 18), peak_factor=2.0)
 
 
 @pytest.fixture
+async def crowded(store: Store, clock: FakeClock, sleeps: Sleeps) -> AsyncIterator[Api]:
+    """At 60x, a config service that absorbs only 4 pushes in flight, +25 % for each beyond."""
+    load = LoadProfile(free_pushes=4, per_push=0.25)
+    app = create_app(store, clock=clock, sleep=sleeps, time_scale=60, load=load)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as http:
+        yield Api(http)
+
+
+@pytest.fixture
 async def loaded(store: Store, clock: FakeClock, sleeps: Sleeps) -> AsyncIterator[Api]:
     app = create_app(store, clock=clock, rng=random.Random(1), sleep=sleeps, load=PEAK)
     transport = httpx.ASGITransport(app=app)
@@ -86,57 +96,45 @@ async def test_apply_latency_reports_per_kind_under_load(loaded: Api, api: Api) 
 
 
 async def test_apply_latency_counts_pushes_in_flight_and_divides_by_the_time_scale(
-    store: Store, clock: FakeClock, sleeps: Sleeps
+    crowded: Api, clock: FakeClock
 ) -> None:
-    crowded = LoadProfile(free_pushes=4, per_push=0.25)
-    app = create_app(store, clock=clock, sleep=sleeps, time_scale=60, load=crowded)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
-    ) as http:
-        api = Api(http)
-        await api.ok(VERSIONS.format("app-1"), publish_body())
-        for region in REGIONS:
-            await push(api, "app-1", 1, region)
-        body = await api.get(LATENCY)
-        assert body["pushes_in_flight"] == 8
-        assert body["load_factor"] == pytest.approx(1 + 0.25 * (16 - 4))
-        off_peak = scenarios.everywhere_quantile(scenarios.BASIC_PROPAGATION, 0.99, 8)
-        expected = off_peak.total_seconds() * body["load_factor"] / 60
-        assert body["kinds"]["plan"]["high_s"] == pytest.approx(expected, rel=1e-6)
-        clock.advance(seconds=31)  # past the in-flight window (30 min / 60)
-        assert (await api.get(LATENCY))["pushes_in_flight"] == 0
+    await crowded.ok(VERSIONS.format("app-1"), publish_body())
+    for region in REGIONS:
+        await push(crowded, "app-1", 1, region)
+    body = await crowded.get(LATENCY)
+    assert body["pushes_in_flight"] == 8
+    assert body["load_factor"] == pytest.approx(1 + 0.25 * (16 - 4))
+    off_peak = scenarios.everywhere_quantile(scenarios.BASIC_PROPAGATION, 0.99, 8)
+    expected = off_peak.total_seconds() * body["load_factor"] / 60
+    assert body["kinds"]["plan"]["high_s"] == pytest.approx(expected, rel=1e-6)
+    clock.advance(seconds=31)  # past the in-flight window (30 min / 60)
+    assert (await crowded.get(LATENCY))["pushes_in_flight"] == 0
 
 
 async def test_apply_latency_reports_how_far_the_load_moved_within_the_callers_horizon(
-    store: Store, clock: FakeClock, sleeps: Sleeps
+    crowded: Api, clock: FakeClock
 ) -> None:
-    crowded = LoadProfile(free_pushes=4, per_push=0.25)
-    app = create_app(store, clock=clock, sleep=sleeps, time_scale=60, load=crowded)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
-    ) as http:
-        api = Api(http)
-        calm = await api.get(LATENCY)
-        # Nothing pushed lately: no move (a push now counts its own 8 regions: 2.0).
-        assert calm["load_factor_low"] == calm["load_factor_high"] == calm["load_factor"] == 2.0
-        await api.ok(VERSIONS.format("app-1"), publish_body())
-        for region in REGIONS:
-            await push(api, "app-1", 1, region)
-        clock.advance(seconds=20)
-        # The burst's pushes got 2.0 each (8 in flight); a push now would get 4.0 (16): the load
-        # rose by 2.0 within 20 s, so a push up to a whole window away may see it rise as much.
-        busy = await api.get(LATENCY)
-        assert busy["load_factor"] == pytest.approx(4.0)
-        assert busy["load_factor_low"] == pytest.approx(4.0)
-        assert busy["load_factor_high"] == pytest.approx(6.0)
-        # A push at most 10 s away: no span of 10 s saw the load move.
-        soon = await api.get(LATENCY, within_s=10)
-        assert soon["load_factor_low"] == soon["load_factor_high"] == pytest.approx(4.0)
-        clock.advance(seconds=11)  # the burst is out of the in-flight window (30 min / 60)
-        later = await api.get(LATENCY)
-        assert later["load_factor_low"] == later["load_factor_high"] == later["load_factor"] == 2.0
-        refused = await http.get(LATENCY, params={"within_s": -1})
-        assert refused.status_code == 422 and "within_s" in refused.text
+    calm = await crowded.get(LATENCY)
+    # Nothing pushed lately: no move (a push now counts its own 8 regions: 2.0).
+    assert calm["load_factor_low"] == calm["load_factor_high"] == calm["load_factor"] == 2.0
+    await crowded.ok(VERSIONS.format("app-1"), publish_body())
+    for region in REGIONS:
+        await push(crowded, "app-1", 1, region)
+    clock.advance(seconds=20)
+    # The burst's pushes got 2.0 each (8 in flight); a push now would get 4.0 (16): the load
+    # rose by 2.0 within 20 s, so a push up to a whole window away may see it rise as much.
+    busy = await crowded.get(LATENCY)
+    assert busy["load_factor"] == pytest.approx(4.0)
+    assert busy["load_factor_low"] == pytest.approx(4.0)
+    assert busy["load_factor_high"] == pytest.approx(6.0)
+    # A push at most 10 s away: no span of 10 s saw the load move.
+    soon = await crowded.get(LATENCY, within_s=10)
+    assert soon["load_factor_low"] == soon["load_factor_high"] == pytest.approx(4.0)
+    clock.advance(seconds=11)  # the burst is out of the in-flight window (30 min / 60)
+    later = await crowded.get(LATENCY)
+    assert later["load_factor_low"] == later["load_factor_high"] == later["load_factor"] == 2.0
+    refused = await crowded.http.get(LATENCY, params={"within_s": -1})
+    assert refused.status_code == 422 and "within_s" in refused.text
 
 
 def test_the_largest_moves_are_those_within_the_span() -> None:

@@ -28,11 +28,11 @@ def fake_latency(
     time_scale: float = 1.0,
     pushes: int = 8,
     peak: bool = False,
-    recent: tuple[float, float] | None = None,
+    load_range: tuple[float, float] | None = None,
 ) -> ApplyLatency:
     """What the sandbox reports off-peak (`sandbox.systems.apply_latency`), `factor` times slower;
-    seconds divided by `time_scale`; `recent`: the (lowest, highest) factor of late (None: a
-    reading without the range)."""
+    seconds divided by `time_scale`; `load_range`: (`load_factor_low`, `load_factor_high`), how
+    far the load may move by a push to come (None: a reading without them)."""
 
     def kind(low_min: float, typical_min: float, high_min: float) -> KindLatency:
         per = 60 * factor / time_scale
@@ -44,8 +44,8 @@ def fake_latency(
         pushes_in_flight=pushes,
         peak=peak,
         load_factor=factor,
-        load_factor_low=recent[0] if recent else None,
-        load_factor_high=recent[1] if recent else None,
+        load_factor_low=load_range[0] if load_range else None,
+        load_factor_high=load_range[1] if load_range else None,
         kinds={
             "plan": basic,
             "media_quality": basic,
