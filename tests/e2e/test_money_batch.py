@@ -129,7 +129,9 @@ async def orphans(stack: LiveStack, http: httpx.AsyncClient) -> None:
 async def paid_twice(stack: LiveStack, http: httpx.AsyncClient) -> None:
     await start(stack, "MNY-TWICE", CALM)
     await settle(stack, txn("MNY-TWICE"), "MNY-TWICE")
-    assert await pay(http, "MNY-TWICE") == "accepted"
+    # `duplicate`: the run's own poll of the channel read the payment before the notice came (a
+    # loaded machine delays the notice); either way it is recorded once, as the check below proves.
+    assert await pay(http, "MNY-TWICE") in {"accepted", "duplicate"}
     second = f"{txn('MNY-TWICE')}-2"
     await settle(stack, second, "MNY-TWICE")
     assert await pay(http, "MNY-TWICE", transaction_id=second) == "held"
