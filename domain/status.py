@@ -6,6 +6,7 @@ Built by the workflow from its own state on every query, never from a cache (the
 
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Literal
 
 from domain.frozen import Frozen
@@ -31,14 +32,16 @@ class Severity(StrEnum):
     LOW = "low"
 
 
-SEVERITY = {
-    EscalationReason.ACTIVATION_SLA: Severity.HIGH,
-    EscalationReason.RECONCILIATION_MISMATCH: Severity.HIGH,
-    EscalationReason.CAPACITY_REFUSED: Severity.HIGH,
-    EscalationReason.PAYMENT_OVERDUE: Severity.LOW,
-    EscalationReason.COMPENSATION_STUCK: Severity.HIGH,
-    EscalationReason.UNAPPLIED_PAYMENT: Severity.NORMAL,
-}
+SEVERITY = MappingProxyType(
+    {
+        EscalationReason.ACTIVATION_SLA: Severity.HIGH,
+        EscalationReason.RECONCILIATION_MISMATCH: Severity.HIGH,
+        EscalationReason.CAPACITY_REFUSED: Severity.HIGH,
+        EscalationReason.PAYMENT_OVERDUE: Severity.LOW,
+        EscalationReason.COMPENSATION_STUCK: Severity.HIGH,
+        EscalationReason.UNAPPLIED_PAYMENT: Severity.NORMAL,
+    }
+)
 
 
 class StageRecord(Frozen):

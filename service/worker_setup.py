@@ -6,6 +6,7 @@ production does; only the activities differ (real HTTP ones, or test doubles und
 
 import importlib.abc
 import importlib.machinery
+import pkgutil
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -24,10 +25,38 @@ from workflows.upgrade import UpgradeActivation
 # payments it (or the ingress) cannot apply.
 WORKFLOWS: list[type] = [UpgradeActivation, AccountLease, PaymentCustody]
 
+WORKFLOWS_PACKAGE = UpgradeActivation.__module__.partition(".")[0]
+
+
+def _workflow_helpers() -> tuple[str, ...]:
+    """Every module of the `workflows` package except the package itself and the modules that
+    define a workflow class."""
+    package = sys.modules[WORKFLOWS_PACKAGE]
+    defining = {workflow.__module__ for workflow in WORKFLOWS}
+    found = pkgutil.walk_packages(package.__path__, f"{WORKFLOWS_PACKAGE}.")
+    return tuple(sorted(m.name for m in found if m.name not in defining))
+
+
+# The saga's helper modules (its stages, calls, compensation, visibility...): stateless functions
+# over the `RunState` each run passes them, so they are imported once and shared by every run
+# instead of being executed afresh in each run's sandbox, which cost ~80 KiB of Python objects per
+# cached run (bench/NOTES.md, "Memory per cached run"). The price: the sandbox's runtime checks
+# (`datetime.now()`, I/O, module state shared between runs) no longer see their code;
+# `tests/workflows/test_passthrough_determinism.py` checks the same rules on their source and
+# module state instead. The workflow classes' own modules stay sandboxed.
+WORKFLOW_HELPERS = _workflow_helpers()
+
 # Our own pure modules and pydantic are imported once and shared with every workflow run instead
 # of being re-imported into each run's sandbox: they are deterministic, and re-importing pydantic
 # models per run costs CPU and memory.
-PASSTHROUGH_MODULES = ("domain", "activities", "pydantic", "pydantic_core", "annotated_types")
+PASSTHROUGH_MODULES = (
+    "domain",
+    "activities",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    *WORKFLOW_HELPERS,
+)
 
 
 class _SharedCodeLoader(importlib.machinery.SourceFileLoader):
@@ -69,7 +98,6 @@ class _SharedCodeFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
-WORKFLOWS_PACKAGE = UpgradeActivation.__module__.partition(".")[0]
 _FINDER = _SharedCodeFinder()
 
 

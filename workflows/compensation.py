@@ -14,6 +14,8 @@ retrying in its own task while the later undos and the refund run; the run ends 
 """
 
 import asyncio
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -155,11 +157,9 @@ async def _undo_or_refused(state: RunState, step: str, undo: Undo) -> None:
     _record(state, step, result)
 
 
-_OUTCOME: dict[Stage, steps.Outcome] = {
-    Stage.FAILED: "failed",
-    Stage.CANCELLED: "cancelled",
-    Stage.EXPIRED: "expired",
-}
+_OUTCOME: Mapping[Stage, steps.Outcome] = MappingProxyType(
+    {Stage.FAILED: "failed", Stage.CANCELLED: "cancelled", Stage.EXPIRED: "expired"}
+)
 
 
 def _record(state: RunState, step: str, result: steps.CompensationResult) -> None:

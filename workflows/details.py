@@ -4,6 +4,7 @@ Pure functions of the status model, so they are tested without a server and cost
 """
 
 from datetime import date
+from types import MappingProxyType
 
 from temporalio import workflow
 
@@ -14,39 +15,43 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Stage
     from domain.status import EscalationReason, RegionProgress, UpgradeStatus
 
-_CAUSES = {
-    EscalationReason.PAYMENT_OVERDUE: (
-        "the payment channel has not confirmed the payment by its deadline: for a bank or "
-        "corporate transfer, check the transfer memo and the bank's reconciliation cycle"
-    ),
-    EscalationReason.RECONCILIATION_MISMATCH: (
-        "order and account data do not match, so automatic reconciliation failed: compare the "
-        "paid amount, the account's current plan and the app's owner with the order"
-    ),
-    EscalationReason.CAPACITY_REFUSED: (
-        "the resource scheduler has no capacity for this capability in some region: arrange "
-        "capacity, then `retry`, or `approve` if it was allocated by hand, or `reject` to refund"
-    ),
-    EscalationReason.UNAPPLIED_PAYMENT: (
-        "the channel captured a payment this run cannot apply (it reported `succeeded` after "
-        "`failed`, or the payment was found while the unpaid order was ending): the run refunds "
-        "it; check the refund in the compensations and the channel's ledger, tell the customer"
-    ),
-    EscalationReason.COMPENSATION_STUCK: (
-        "a compensation or the refund was refused for good by the platform, or is still failing "
-        "after the bound: see the compensations (`refused` / `stuck`) in status, undo that step "
-        "by hand (docs/operations.md, compensation_stuck); the other undos and the refund went on"
-    ),
-}
-_SLA_CAUSES = {
-    Stage.PROPAGATING: (
-        "config sync is slow (peak time): some regions have not applied the new config; they "
-        "were re-pushed. `retry` re-pushes now, `reject` rolls back and refunds"
-    ),
-    Stage.ALLOCATING_RESOURCES: "compute allocation is slow to become ready in some regions",
-    Stage.NEEDS_ATTENTION: "the run waits for an operator decision (see its earlier ticket)",
-    Stage.COMPENSATING: "compensation is retrying against a failing platform system",
-}
+_CAUSES = MappingProxyType(
+    {
+        EscalationReason.PAYMENT_OVERDUE: (
+            "the payment channel has not confirmed the payment by its deadline: for a bank or "
+            "corporate transfer, check the transfer memo and the bank's reconciliation cycle"
+        ),
+        EscalationReason.RECONCILIATION_MISMATCH: (
+            "order and account data do not match, so automatic reconciliation failed: compare the "
+            "paid amount, the account's current plan and the app's owner with the order"
+        ),
+        EscalationReason.CAPACITY_REFUSED: (
+            "the resource scheduler has no capacity for this capability in some region: arrange "
+            "capacity, then `retry`, or `approve` if it was allocated by hand, or `reject` to refund"
+        ),
+        EscalationReason.UNAPPLIED_PAYMENT: (
+            "the channel captured a payment this run cannot apply (it reported `succeeded` after "
+            "`failed`, or the payment was found while the unpaid order was ending): the run refunds "
+            "it; check the refund in the compensations and the channel's ledger, tell the customer"
+        ),
+        EscalationReason.COMPENSATION_STUCK: (
+            "a compensation or the refund was refused for good by the platform, or is still failing "
+            "after the bound: see the compensations (`refused` / `stuck`) in status, undo that step "
+            "by hand (docs/operations.md, compensation_stuck); the other undos and the refund went on"
+        ),
+    }
+)
+_SLA_CAUSES = MappingProxyType(
+    {
+        Stage.PROPAGATING: (
+            "config sync is slow (peak time): some regions have not applied the new config; they "
+            "were re-pushed. `retry` re-pushes now, `reject` rolls back and refunds"
+        ),
+        Stage.ALLOCATING_RESOURCES: "compute allocation is slow to become ready in some regions",
+        Stage.NEEDS_ATTENTION: "the run waits for an operator decision (see its earlier ticket)",
+        Stage.COMPENSATING: "compensation is retrying against a failing platform system",
+    }
+)
 
 
 def likely_cause(reason: EscalationReason, stage: Stage, last_error: str | None) -> str:
@@ -60,14 +65,16 @@ def likely_cause(reason: EscalationReason, stage: Stage, last_error: str | None)
     return cause
 
 
-_MARK = {
-    progress.DONE: "✓",
-    progress.RUNNING: "▶",
-    progress.WAITING: "◇",
-    progress.INTERRUPTED: "✗",
-    progress.RESOLVED: "✓",
-    progress.REACHED: "■",
-}
+_MARK = MappingProxyType(
+    {
+        progress.DONE: "✓",
+        progress.RUNNING: "▶",
+        progress.WAITING: "◇",
+        progress.INTERRUPTED: "✗",
+        progress.RESOLVED: "✓",
+        progress.REACHED: "■",
+    }
+)
 
 
 def _stage_lines(status: UpgradeStatus, day: date) -> list[str]:

@@ -23,12 +23,12 @@ SHORT_WAIT = timedelta(seconds=2)
 # An HTTP call plus slack: a call that takes longer than this is treated as lost and retried.
 CALL_TIMEOUT = timedelta(seconds=30)
 
-_NON_RETRYABLE = [
+_NON_RETRYABLE = (
     ErrorType.RECONCILIATION_MISMATCH.value,
     ErrorType.CAPACITY_REFUSED.value,
     ErrorType.PAYMENT_FAILED.value,
     ErrorType.PLATFORM_CONTRACT.value,
-]
+)
 
 # Forward steps: a few quick retries inside the activity; if the platform is still failing, the
 # workflow records the error (visible in `status` and in an escalation) and tries again after

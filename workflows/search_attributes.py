@@ -11,6 +11,9 @@ set once at start by `client.upgrades`, never upserted by the workflow, and the 
 doors find an order's run by it.
 """
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from temporalio.common import SearchAttributeKey
 
 UPGRADE_STAGE = SearchAttributeKey.for_keyword("UpgradeStage")
@@ -35,16 +38,18 @@ ALL_KEYS = (
 )
 
 # Name -> the type word the `temporal` CLI and the operator API use.
-REGISTRATION: dict[str, str] = {
-    "UpgradeStage": "Keyword",
-    "PaymentMethod": "Keyword",
-    "TargetPlan": "Keyword",
-    "Escalated": "Bool",
-    "ActivationDeadline": "Datetime",
-    "ActivationEta": "Datetime",
-    "CustodyState": "Keyword",
-    "TransactionKey": "Keyword",
-}
+REGISTRATION: Mapping[str, str] = MappingProxyType(
+    {
+        "UpgradeStage": "Keyword",
+        "PaymentMethod": "Keyword",
+        "TargetPlan": "Keyword",
+        "Escalated": "Bool",
+        "ActivationDeadline": "Datetime",
+        "ActivationEta": "Datetime",
+        "CustodyState": "Keyword",
+        "TransactionKey": "Keyword",
+    }
+)
 
 
 def dev_server_flags() -> list[str]:
