@@ -2,6 +2,10 @@
 
 No I/O here. Top-level imports are the stdlib, `temporalio` and this package; our domain modules,
 the activity classes and pydantic come in through `workflow.unsafe.imports_passed_through()`.
+Only the modules that define a workflow class (`upgrade`, `account_lease`, `custody`) run in each
+run's sandbox; every other module here is passed through it, imported once and shared by all runs
+(`service.worker_setup.WORKFLOW_HELPERS`), so none of them may keep state or read a clock of its
+own: `tests/workflows/test_passthrough_determinism.py` holds them to that.
 
     upgrade.py          the workflow class: run, `status` query, updates; `FORWARD`, the stage order
     stages/<stage>.py   one module per forward stage, named after its `Stage` value
