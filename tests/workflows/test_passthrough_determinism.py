@@ -129,7 +129,9 @@ def _writes_into_module_objects(
     args = function.args
     local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
     local |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and _stores(n)}
+    local |= {
+        n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     found = []
     for node in ast.walk(function):
         targets: list[ast.expr] = []
@@ -144,10 +146,6 @@ def _writes_into_module_objects(
                     f"line {target.lineno}: {function.name} writes into module-level {root}"
                 )
     return found
-
-
-def _stores(name: ast.Name) -> bool:
-    return isinstance(name.ctx, ast.Store)
 
 
 def _root(target: ast.expr) -> str | None:
@@ -201,10 +199,6 @@ def _immutable(value: Any) -> bool:
     return False
 
 
-def helper_modules() -> list[str]:
-    return list(WORKFLOW_HELPERS)
-
-
 def test_the_helpers_are_passed_through_and_the_workflow_classes_are_not() -> None:
     package = Path(importlib.import_module("workflows").__path__[0])
     on_disk = {
@@ -219,14 +213,14 @@ def test_the_helpers_are_passed_through_and_the_workflow_classes_are_not() -> No
     assert not defining & set(PASSTHROUGH_MODULES)
 
 
-@pytest.mark.parametrize("name", helper_modules())
+@pytest.mark.parametrize("name", WORKFLOW_HELPERS)
 def test_a_helper_module_has_no_clock_io_or_shared_writes(name: str) -> None:
     module = importlib.import_module(name)
     assert module.__file__ is not None
     assert source_violations(Path(module.__file__).read_text("utf-8")) == []
 
 
-@pytest.mark.parametrize("name", helper_modules())
+@pytest.mark.parametrize("name", WORKFLOW_HELPERS)
 def test_a_helper_module_holds_no_mutable_state(name: str) -> None:
     assert state_violations(importlib.import_module(name)) == []
 
